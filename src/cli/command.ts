@@ -1,0 +1,25 @@
+// The contract every subcommand follows. main.ts finds the command by name and calls run();
+// a command parses its own arguments (util.parseArgs), renders, and returns the exit code.
+// Exit codes: 0 success, 1 the job could not be done (e.g. PMTU not found), 2 usage error.
+import type { Writable } from 'node:stream';
+
+export interface Io {
+  stdout: Writable & { isTTY?: boolean; columns?: number };
+  stderr: Writable & { isTTY?: boolean; columns?: number };
+  env: NodeJS.ProcessEnv;
+  /** Aborted on Ctrl-C; a command prints what it knows and returns. */
+  signal: AbortSignal;
+}
+
+export interface Command {
+  name: string;
+  /** One line for the top-level --help. */
+  summary: string;
+  /** Full --help text of the subcommand: usage, options, examples. */
+  help: string;
+  run(argv: string[], io: Io): Promise<number>;
+}
+
+export const EXIT_OK = 0;
+export const EXIT_FAIL = 1;
+export const EXIT_USAGE = 2;

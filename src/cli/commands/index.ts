@@ -1,0 +1,4 @@
+// Registry of subcommands, in the order --help lists them.
+import type { Command } from '../command.js';
+
+export const commands: Command[] = [];

@@ -1,0 +1,81 @@
+// One error hierarchy for the whole package, with stable string codes (undici's pattern).
+// Every layer throws these; the CLI maps them to messages and exit codes.
+import { constants as osConstants } from 'node:os';
+
+export class PathMtuError extends Error {
+  readonly code: string;
+  constructor(message: string, code: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** Truncated, malformed or hostile bytes. Decoders throw only this (never RangeError). */
+export class DecodeError extends PathMtuError {
+  readonly offset: number;
+  readonly what: string;
+  constructor(what: string, message: string, offset = 0) {
+    super(`cannot decode ${what}: ${message}`, 'ERR_DECODE');
+    this.what = what;
+    this.offset = offset;
+  }
+}
+
+/** Bad arguments from a library caller or the command line. The CLI exits 2 on these. */
+export class UsageError extends PathMtuError {
+  constructor(message: string) {
+    super(message, 'ERR_USAGE');
+  }
+}
+
+const errnoNames = new Map<number, string>(
+  Object.entries(osConstants.errno).map(([name, value]) => [value as number, name]),
+);
+
+/** Name of a positive errno value, e.g. 90 -> 'EMSGSIZE'. */
+export function errnoName(errno: number): string {
+  return errnoNames.get(Math.abs(errno)) ?? `E${Math.abs(errno)}`;
+}
+
+/** A failed system call, shaped like Node's own (code, errno, syscall). errno is negative, as in Node. */
+export class SystemCallError extends PathMtuError {
+  readonly errno: number;
+  readonly syscall: string;
+  constructor(syscall: string, errno: number, hint?: string) {
+    const code = errnoName(errno);
+    super(`${syscall} failed: ${code}${hint ? ` — ${hint}` : ''}`, code);
+    this.errno = -Math.abs(errno);
+    this.syscall = syscall;
+  }
+}
+
+/** Raised instead of a bare EPERM/EACCES when a method needs a privilege; says the way out. */
+export class PermissionError extends PathMtuError {
+  readonly needed: string;
+  constructor(what: string, needed: string, wayOut: string) {
+    super(`${what} needs ${needed}. ${wayOut}`, 'ERR_PERMISSION');
+    this.needed = needed;
+  }
+}
+
+/** A host name that does not resolve, or an address of the wrong family. */
+export class ResolveError extends PathMtuError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, 'ERR_RESOLVE', options);
+  }
+}
+
+/** The operation was aborted through its AbortSignal. */
+export class AbortError extends PathMtuError {
+  constructor(message = 'the operation was aborted', options?: { cause?: unknown }) {
+    super(message, 'ABORT_ERR', options);
+  }
+}
+
+/** The lab could not be built (not root, missing tools, kernel refused). */
+export class LabError extends PathMtuError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, 'ERR_LAB', options);
+  }
+}
