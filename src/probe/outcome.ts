@@ -78,3 +78,14 @@ export type OutcomeKind = Outcome['kind'];
 /** IP header sizes without options/extensions, and the protocol floors. */
 export const IP_HEADER = { 4: 20, 6: 40 } as const;
 export const MIN_MTU = { 4: 68, 6: 1280 } as const;
+
+/**
+ * Is a reported next-hop MTU believable for a probe of `size` bytes? RFC 1191/8201: a value of 0
+ * (old routers), below the protocol floor, or not smaller than the probe itself cannot be right.
+ */
+export function ptbPlausibility(family: Family, size: number, nextHopMtu: number): { plausible: boolean; reason?: string } {
+  if (nextHopMtu === 0) return { plausible: false, reason: 'next-hop MTU is 0 (old router: use the plateau table)' };
+  if (nextHopMtu < MIN_MTU[family]) return { plausible: false, reason: `next-hop MTU ${nextHopMtu} is below the IPv${family} minimum ${MIN_MTU[family]}` };
+  if (nextHopMtu >= size) return { plausible: false, reason: `next-hop MTU ${nextHopMtu} is not smaller than the ${size}-byte probe` };
+  return { plausible: true };
+}

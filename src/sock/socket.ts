@@ -45,6 +45,15 @@ export interface ProbeSocketEvents {
 
 const MAX_DRAIN = 1024;
 
+export type SendResult = { ok: true } | { ok: false; errno: number; localMtu?: number };
+
+/** Errors a send may return on behalf of an earlier ICMP error (pending sk_err), worth a retry. */
+const RETRYABLE = new Set(
+  (['EMSGSIZE', 'ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENETDOWN', 'EPROTO', 'EACCES', 'ENOPROTOOPT', 'ETIMEDOUT'] as const).map(
+    (n) => osConstants.errno[n],
+  ),
+);
+
 /** How to get the privilege each kind needs; the error message names the way out. */
 function wayOut(kind: SocketKind, family: 4 | 6): PermissionError {
   if (kind === 'icmp-dgram') {
@@ -199,6 +208,35 @@ export class ProbeSocket extends EventEmitter<ProbeSocketEvents> {
       if (err instanceof SystemCallError) return err.errno;
       throw err;
     }
+  }
+
+  /**
+   * Send a probe and tell a genuine local refusal from a stale one. With IP_RECVERR, every ICMP error
+   * also leaves a pending socket error that the NEXT send returns (sock_alloc_send_pskb reports
+   * sk_err), so a failed send may speak of an earlier probe. We drain the error queue (delivering
+   * those entries as events) and retry; only a LOCAL EMSGSIZE entry for this very destination means
+   * this datagram exceeds the interface MTU.
+   */
+  sendProbe(data: Buffer, to: { address: string; port?: number }, opts: { ttl?: number } = {}): SendResult {
+    let lastErrno = 0;
+    for (let attempt = 0; attempt < 8; attempt++) {
+      const r = this.trySend(data, to, opts);
+      if (r >= 0) return { ok: true };
+      lastErrno = -r;
+      let localMtu: number | undefined;
+      const watch = (e: ErrQueueEntry): void => {
+        if (e.origin === 'local' && e.errno === c_errno('EMSGSIZE') && e.destination === to.address) localMtu = e.info;
+      };
+      this.on('errqueue', watch);
+      try {
+        this.drainErrors();
+      } finally {
+        this.off('errqueue', watch);
+      }
+      if (localMtu !== undefined) return { ok: false, errno: lastErrno, localMtu };
+      if (!RETRYABLE.has(lastErrno)) return { ok: false, errno: lastErrno };
+    }
+    return { ok: false, errno: lastErrno };
   }
 
   /** Start delivering 'message' and 'errqueue' events. Idempotent. */

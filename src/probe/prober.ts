@@ -1,0 +1,130 @@
+// What every probe method shares: token bookkeeping, per-probe nonces, RTT, and the events that carry
+// outcomes to search and trace. One Prober (one socket per method and family) serves every target and
+// every probe in flight; answers are matched by what they quote, never by arrival order.
+import { EventEmitter } from 'node:events';
+import { randomBytes } from 'node:crypto';
+import type { Family, MethodName, Outcome } from './outcome.js';
+
+export type Direction = 'forward' | 'round-trip';
+
+export interface SendOptions {
+  /** TTL / hop limit of this probe only. */
+  ttl?: number;
+}
+
+/** An answer that did not match any probe we sent (forged, stale, someone else's). */
+export interface Ignored {
+  from: string;
+  what: string;
+  reason: string;
+}
+
+/** Outcome plus the destination it concerns (a Prober may serve many targets). */
+export type ProbeOutcome = Outcome & { destination: string };
+
+export interface ProberEvents {
+  outcome: [token: number, outcome: ProbeOutcome];
+  ignored: [Ignored];
+  error: [Error];
+}
+
+export interface InFlight {
+  token: number;
+  destination: string;
+  size: number;
+  ttl?: number;
+  /** 8 bytes carried at the start of the probe's payload: token (u32) + random (u32). */
+  nonce: Buffer;
+  sentAt: bigint;
+  /** Method-specific matching key (UDP port, ICMP sequence, TCP sequence). */
+  key: number;
+  answered: boolean;
+}
+
+/** How many finished probes a Prober remembers, so late answers still match. */
+const REMEMBER = 4096;
+
+export abstract class Prober extends EventEmitter<ProberEvents> {
+  abstract readonly method: MethodName;
+  abstract readonly direction: Direction;
+  readonly family: Family;
+  /** Counts of answers ignored, by reason (forged/unmatched evidence is visible, never used). */
+  readonly ignoredCounts = new Map<string, number>();
+  protected readonly probes = new Map<number, InFlight>();
+  #nextToken = 1;
+  protected readonly salt = randomBytes(4).readUInt32BE(0);
+
+  constructor(family: Family) {
+    super();
+    this.family = family;
+  }
+
+  /** Smallest whole-packet size this method can send (its headers plus the 8-byte nonce). */
+  abstract get minSize(): number;
+
+  /** Send one probe of `size` bytes (whole IP packet) to `destination`; the answer comes as an 'outcome' event. */
+  abstract send(destination: string, size: number, opts?: SendOptions): number;
+
+  abstract close(): void;
+
+  /** The probe a token names, if still remembered. */
+  probe(token: number): InFlight | undefined {
+    return this.probes.get(token);
+  }
+
+  protected register(destination: string, size: number, ttl: number | undefined, key: number): InFlight {
+    const token = this.#nextToken++;
+    const nonce = Buffer.alloc(8);
+    nonce.writeUInt32BE(token >>> 0, 0);
+    nonce.writeUInt32BE((this.salt ^ Math.imul(token, 0x9e3779b1)) >>> 0, 4);
+    const p: InFlight = { token, destination, size, ttl, nonce, sentAt: process.hrtime.bigint(), key, answered: false };
+    this.probes.set(token, p);
+    if (this.probes.size > REMEMBER) {
+      const oldest = this.probes.keys().next().value;
+      if (oldest !== undefined) this.probes.delete(oldest);
+    }
+    return p;
+  }
+
+  /** The token of the newest probe to `destination` with matching key (and nonce, when quoted). */
+  protected match(destination: string | null, key: number, quotedNonce: Buffer | null): InFlight | undefined {
+    let found: InFlight | undefined;
+    for (const p of this.probes.values()) {
+      if (p.key !== key) continue;
+      if (destination !== null && p.destination !== destination) continue;
+      if (quotedNonce !== null && quotedNonce.length > 0) {
+        const n = Math.min(quotedNonce.length, p.nonce.length);
+        if (!quotedNonce.subarray(0, n).equals(p.nonce.subarray(0, n))) continue;
+      }
+      found = p; // keep the newest
+    }
+    return found;
+  }
+
+  protected ignore(from: string, what: string, reason: string): void {
+    this.ignoredCounts.set(reason, (this.ignoredCounts.get(reason) ?? 0) + 1);
+    this.emit('ignored', { from, what, reason });
+  }
+
+  protected rttMs(p: InFlight, at: bigint): number {
+    return Number(at - p.sentAt) / 1e6;
+  }
+
+  /** Deliver an outcome for a probe (marks it answered; later duplicates are still reported). */
+  protected resolve(p: InFlight, outcome: Outcome): void {
+    p.answered = true;
+    this.emit('outcome', p.token, { ...outcome, destination: p.destination });
+  }
+
+  /** Emit after the current call returns (for outcomes known synchronously, e.g. local EMSGSIZE). */
+  protected resolveSoon(p: InFlight, outcome: Outcome): void {
+    process.nextTick(() => this.resolve(p, outcome));
+  }
+
+  /** Payload of `length` bytes starting with the probe's nonce, padded with a recognisable pattern. */
+  protected payload(p: InFlight, length: number): Buffer {
+    const b = Buffer.alloc(Math.max(0, length), 0x50); // 'P'
+    p.nonce.copy(b, 0, 0, Math.min(8, b.length));
+    return b;
+  }
+}

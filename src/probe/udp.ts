@@ -1,0 +1,144 @@
+// The udp method: UDP datagrams with PMTU discovery in PROBE mode (DF set, the kernel's cached PMTU
+// ignored) and the error queue. Needs no privilege. The kernel matches each ICMP error to our socket
+// by the quoted ports and hands us the offender, the ICMP type/code, the MTU (ee_info) and the quoted
+// payload, where our per-probe nonce sits. Arrival is proven by the destination's port-unreachable.
+// Measures the forward path only: the answer is a small ICMP error.
+import { ProbeSocket, type ErrQueueEntry } from '../sock/socket.js';
+import { SystemCallError, UsageError } from '../errors.js';
+import { IP_HEADER, ptbPlausibility, type Family, type Outcome } from './outcome.js';
+import { Prober, type InFlight, type SendOptions } from './prober.js';
+
+const UDP_HEADER = 8;
+/** traceroute's customary range of (almost always closed) ports; one per probe in flight. */
+export const UDP_BASE_PORT = 33434;
+const PORT_SPAN = 1024;
+
+export interface UdpProberOptions {
+  /** First destination port (default 33434); probes cycle through the next 1024. */
+  basePort?: number;
+  /** Local address to send from. */
+  source?: string;
+}
+
+export class UdpProber extends Prober {
+  readonly method = 'udp' as const;
+  readonly direction = 'forward' as const;
+  readonly #sock: ProbeSocket;
+  readonly #basePort: number;
+  #seq = 0;
+
+  constructor(family: Family, opts: UdpProberOptions = {}) {
+    super(family);
+    this.#basePort = opts.basePort ?? UDP_BASE_PORT;
+    if (!Number.isInteger(this.#basePort) || this.#basePort < 1 || this.#basePort > 65535) {
+      throw new UsageError(`port must be 1..65535, got ${opts.basePort}`);
+    }
+    const sock = ProbeSocket.open('udp', family);
+    try {
+      sock.setPmtuMode('probe');
+      sock.receiveErrors();
+      if (opts.source) sock.bind(opts.source, 0);
+      sock.on('errqueue', (e) => this.#onError(e));
+      sock.on('message', (m) => this.ignore(m.from, 'udp datagram', 'unexpected UDP reply'));
+      sock.on('error', (err) => this.emit('error', err));
+      sock.start();
+    } catch (err) {
+      sock.close();
+      throw err;
+    }
+    this.#sock = sock;
+  }
+
+  get minSize(): number {
+    return IP_HEADER[this.family] + UDP_HEADER + 8;
+  }
+
+  get socket(): ProbeSocket {
+    return this.#sock;
+  }
+
+  send(destination: string, size: number, opts: SendOptions = {}): number {
+    if (!Number.isInteger(size) || size < this.minSize || size > 65535) {
+      throw new UsageError(`probe size must be ${this.minSize}..65535 bytes for udp over IPv${this.family}, got ${size}`);
+    }
+    const port = this.#basePort + (this.#seq++ % PORT_SPAN);
+    const p = this.register(destination, size, opts.ttl, port > 65535 ? port - PORT_SPAN : port);
+    const data = this.payload(p, size - IP_HEADER[this.family] - UDP_HEADER);
+    const r = this.#sock.sendProbe(data, { address: destination, port: p.key }, { ttl: opts.ttl });
+    if (!r.ok) {
+      // Bigger than the interface MTU: the kernel queued a LOCAL error carrying that MTU.
+      if (r.localMtu !== undefined) this.resolveSoon(p, { kind: 'localTooBig', size, ttl: opts.ttl, mtu: r.localMtu });
+      else throw new SystemCallError('sendmsg', r.errno);
+    }
+    return p.token;
+  }
+
+  #onError(e: ErrQueueEntry): void {
+    // sendProbe() reports local EMSGSIZE itself; other local errors leave the probe to time out.
+    if (e.origin === 'local') return;
+    const from = e.offender ?? e.destination ?? '';
+    const quoted = e.payload.length > 0 ? e.payload.subarray(0, 8) : null;
+    const p = this.match(e.destination, e.destinationPort, quoted);
+    if (p === undefined) {
+      this.ignore(from, `${e.origin} error ${e.type}/${e.code}`, 'matches no probe in flight (port or nonce)');
+      return;
+    }
+    const base = { size: p.size, ttl: p.ttl };
+    const rttMs = this.rttMs(p, e.receivedAt);
+    let outcome: Outcome;
+    if (e.origin === 'icmp') {
+      outcome = classifyV4(e, base, from, rttMs, p);
+    } else if (e.origin === 'icmp6') {
+      outcome = classifyV6(e, base, from, rttMs, p);
+    } else {
+      this.ignore(from, `origin ${e.origin}`, 'unknown error origin');
+      return;
+    }
+    this.resolve(p, outcome);
+  }
+
+  close(): void {
+    this.#sock.close();
+  }
+}
+
+type Base = { size: number; ttl?: number };
+
+function classifyV4(e: ErrQueueEntry, base: Base, from: string, rttMs: number, p: InFlight): Outcome {
+  if (e.type === 3 && e.code === 4) {
+    return { ...base, kind: 'tooBig', from, rttMs, nextHopMtu: e.info, ...ptbPlausibility(4, p.size, e.info) };
+  }
+  if (e.type === 3 && e.code === 3 && from === p.destination) return { ...base, kind: 'delivered', from, rttMs };
+  if (e.type === 11) return { ...base, kind: 'timeExceeded', from, rttMs };
+  return { ...base, kind: 'unreachable', from, rttMs, icmpType: e.type, code: e.code, reason: unreachName(4, e.type, e.code) };
+}
+
+function classifyV6(e: ErrQueueEntry, base: Base, from: string, rttMs: number, p: InFlight): Outcome {
+  if (e.type === 2) {
+    return { ...base, kind: 'tooBig', from, rttMs, nextHopMtu: e.info, ...ptbPlausibility(6, p.size, e.info) };
+  }
+  if (e.type === 1 && e.code === 4 && from === p.destination) return { ...base, kind: 'delivered', from, rttMs };
+  if (e.type === 3) return { ...base, kind: 'timeExceeded', from, rttMs };
+  return { ...base, kind: 'unreachable', from, rttMs, icmpType: e.type, code: e.code, reason: unreachName(6, e.type, e.code) };
+}
+
+/** Short names for unreachable codes (RFC 792/1122/1812, RFC 4443). */
+export function unreachName(family: Family, type: number, code: number): string {
+  if (family === 4 && type === 3) {
+    return (
+      ['network unreachable', 'host unreachable', 'protocol unreachable', 'port unreachable', 'fragmentation needed',
+        'source route failed', 'destination network unknown', 'destination host unknown', 'source host isolated',
+        'network administratively prohibited', 'host administratively prohibited', 'network unreachable for TOS',
+        'host unreachable for TOS', 'communication administratively prohibited', 'host precedence violation',
+        'precedence cutoff in effect'][code] ?? `destination unreachable code ${code}`
+    );
+  }
+  if (family === 6 && type === 1) {
+    return (
+      ['no route to destination', 'administratively prohibited', 'beyond scope of source address', 'address unreachable',
+        'port unreachable', 'source address failed ingress/egress policy', 'reject route to destination',
+        'error in source routing header'][code] ?? `destination unreachable code ${code}`
+    );
+  }
+  return `ICMP${family === 6 ? 'v6' : ''} type ${type} code ${code}`;
+}
