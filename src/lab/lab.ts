@@ -1,0 +1,336 @@
+// The lab: a linear path client -> r1..rn -> server of real Linux network stacks, one network
+// namespace each, joined by veth pairs. Built in a handful of process spawns (one `ip -batch` in
+// the root namespace, one per node, nft only where a node needs rules; sysctls written in-process).
+//
+//   const lab = await Lab.create({ routers: [{}, {}, {}], links: [{}, {}, { mtu: 1400 }, {}] });
+//   try { await lab.exec('client', ['ping', '-M', 'do', '-s', '1372', lab.server.v4]); }
+//   finally { await lab.destroy(); }
+import { accessSync, constants as fsConstants, mkdirSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import type { Family } from '../probe/outcome.js';
+import { LabError } from '../errors.js';
+import {
+  type Direction,
+  type LabPlan,
+  type PathSpec,
+  type Side,
+  bottleneckLink,
+  linkAddress,
+  overlayAddress,
+  pathMtu,
+  planLab,
+  VXLAN_OVERHEAD,
+} from './spec.js';
+import { nodeBatch, nodeInterfaces, nodeSysctls, rootBatch, routerRules, serverRules } from './config.js';
+import {
+  collect,
+  deleteNetns,
+  deleteNetnsSync,
+  enteredNetns,
+  enterNetns,
+  ipBatch,
+  leaveNetns,
+  netnsName,
+  NETNS_DIR,
+  spawnIn,
+  sweepStale,
+  writeSysctls,
+  type RunResult,
+} from './netns.js';
+
+export interface ExecOptions {
+  /** Written to the child's stdin (which is then closed). */
+  input?: string | Buffer;
+  /** Kill the child (SIGKILL) after this many ms; default 30 s. */
+  timeoutMs?: number;
+  /** Run as this user / group (e.g. 65534 for nobody) to test unprivileged paths. */
+  uid?: number;
+  gid?: number;
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+}
+
+export interface Addresses {
+  v4: string;
+  v6: string;
+}
+
+export interface Overlay {
+  device: string;
+  vni: number;
+  underlay: Family;
+  client: Addresses;
+  server: Addresses;
+}
+
+function which(tool: string): boolean {
+  const r = spawnSync(tool, ['-V'], { stdio: 'ignore' });
+  return r.error === undefined;
+}
+
+/** Can this process build labs? For tests' skip logic; reason says what is missing. */
+export function canRunLab(): { ok: boolean; reason?: string } {
+  if (process.platform !== 'linux') return { ok: false, reason: 'the lab needs Linux network namespaces' };
+  if (process.getuid?.() !== 0) {
+    return { ok: false, reason: 'the lab needs root (network namespaces, veth); run the tests with sudo or as root' };
+  }
+  if (!which('ip')) return { ok: false, reason: 'the lab needs `ip` from iproute2 (apt-get install -y iproute2)' };
+  try {
+    mkdirSync(NETNS_DIR, { recursive: true });
+    accessSync(NETNS_DIR, fsConstants.W_OK);
+  } catch (e) {
+    return { ok: false, reason: `cannot write ${NETNS_DIR}: ${(e as Error).message}` };
+  }
+  return { ok: true };
+}
+
+/** Throw LabError unless canRunLab(). */
+export function requireRoot(): void {
+  const r = canRunLab();
+  if (!r.ok) throw new LabError(r.reason!);
+}
+
+let nftChecked: boolean | undefined;
+function requireNft(): void {
+  nftChecked ??= which('nft');
+  if (!nftChecked) throw new LabError('this lab spec needs nftables rules, but `nft` is missing (apt-get install -y nftables)');
+}
+
+// Labs alive in this process, torn down on exit and on SIGINT/SIGTERM/SIGHUP (best effort:
+// nothing runs after SIGKILL — the next sweepStale() cleans up after that).
+const live = new Set<Lab>();
+let hooksInstalled = false;
+function installExitHooks(): void {
+  if (hooksInstalled) return;
+  hooksInstalled = true;
+  process.on('exit', () => {
+    for (const lab of live) lab.destroySync();
+  });
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    const onSignal = (): void => {
+      for (const lab of live) lab.destroySync();
+      // If nobody else handles the signal, die of it as if we had never listened.
+      if (process.listenerCount(sig) === 1) {
+        process.removeListener(sig, onSignal);
+        process.kill(process.pid, sig);
+      }
+    };
+    process.on(sig, onSignal);
+  }
+}
+
+/**
+ * Wait until the kernel has carried each device's carrier change through linkwatch (operstate
+ * UP): only then is its qdisc active and IPv6 "ready" on it. Usually already true at the first look.
+ */
+async function waitOperUp(ns: string, devs: string[], deadlineMs = 3000): Promise<void> {
+  const until = Date.now() + deadlineMs;
+  for (;;) {
+    const r = await collect(spawn('ip', ['-n', ns, '-o', 'link', 'show'], { stdio: ['ignore', 'pipe', 'pipe'] }));
+    const down = devs.filter((d) => !new RegExp(`^\\d+: ${d}[@:].* state UP `, 'm').test(r.stdout));
+    if (down.length === 0) return;
+    if (Date.now() > until) throw new LabError(`${ns}: ${down.join(', ')} did not come up: ${r.stdout}`);
+    await new Promise((res) => setTimeout(res, 5));
+  }
+}
+
+let nextLabId = 0;
+
+export class Lab {
+  /** 'client', 'r1', …, 'rn', 'server'. */
+  readonly nodes: string[];
+  readonly client: Addresses;
+  readonly server: Addresses;
+  /** The VXLAN tunnel between client and server, when the spec asked for one. */
+  readonly overlay: Overlay | undefined;
+  readonly spec: PathSpec;
+  readonly id: string;
+  private readonly plan: LabPlan;
+  private readonly children = new Set<ChildProcess>();
+  private destroying: Promise<void> | undefined;
+  private dead = false;
+
+  private constructor(spec: PathSpec, plan: LabPlan, id: string) {
+    this.spec = spec;
+    this.plan = plan;
+    this.id = id;
+    this.nodes = plan.nodes;
+    this.client = { v4: this.address('client', 4), v6: this.address('client', 6) };
+    this.server = { v4: this.address('server', 4), v6: this.address('server', 6) };
+    this.overlay = spec.vxlan
+      ? {
+          device: 'vx0',
+          vni: spec.vxlan.vni ?? 42,
+          underlay: spec.vxlan.underlay ?? 4,
+          client: { v4: overlayAddress(4, 'client'), v6: overlayAddress(6, 'client') },
+          server: { v4: overlayAddress(4, 'server'), v6: overlayAddress(6, 'server') },
+        }
+      : undefined;
+  }
+
+  /** Build the path. Throws LabError with the reason when not root, a tool is missing or the kernel refuses. */
+  static async create(spec: PathSpec): Promise<Lab> {
+    requireRoot();
+    const plan = planLab(spec);
+    const rules = plan.nodes.map((_, k) =>
+      k === 0 ? undefined : k === plan.nodes.length - 1 ? serverRules(spec.server ?? {}) : routerRules(plan.routers[k - 1]),
+    );
+    if (rules.some((r) => r !== undefined)) requireNft();
+    await sweepStale();
+    installExitHooks();
+    const lab = new Lab(spec, plan, (nextLabId++).toString(36));
+    live.add(lab);
+    try {
+      await ipBatch(rootBatch(plan, (n) => lab.nsName(n)));
+      plan.nodes.forEach((node, k) => writeSysctls(lab.nsName(node), nodeSysctls(plan, k, spec)));
+      await Promise.all(plan.nodes.map((node, k) => ipBatch(nodeBatch(plan, k, spec), { netns: lab.nsName(node) })));
+      await Promise.all(plan.nodes.map((node, k) => waitOperUp(lab.nsName(node), nodeInterfaces(plan, k))));
+      await Promise.all(
+        plan.nodes.map(async (node, k) => {
+          if (rules[k] === undefined) return;
+          const r = await collect(spawnIn(lab.nsName(node), ['nft', '-f', '-']), rules[k]);
+          if (r.code !== 0) throw new LabError(`nft in ${node} failed: ${r.stderr.trim()}`);
+        }),
+      );
+    } catch (e) {
+      await lab.destroy();
+      throw e instanceof LabError ? e : new LabError(`cannot build the lab: ${(e as Error).message}`, { cause: e });
+    }
+    return lab;
+  }
+
+  /** Name of a node's network namespace (pmtu-<pid>-<labId>-<node>). */
+  nsName(node: string): string {
+    this.nodeIndex(node);
+    return netnsName(process.pid, this.id, node);
+  }
+
+  private nodeIndex(node: string): number {
+    const k = this.plan.nodes.indexOf(node);
+    if (k < 0) throw new LabError(`no node ${node} in this lab (nodes: ${this.plan.nodes.join(', ')})`);
+    return k;
+  }
+
+  /**
+   * A node's address. Client and server have one per family; a router has one per link it sits
+   * on — `link` picks it (default: its client-side link, the address its ICMP errors come from).
+   */
+  address(node: string, family: Family, link?: number): string {
+    const k = this.nodeIndex(node);
+    const last = this.plan.nodes.length - 1;
+    const onLeft = k > 0 ? k - 1 : undefined; // link where this node is the right end
+    const onRight = k < last ? k : undefined; // link where this node is the left end
+    const l = link ?? onLeft ?? onRight!;
+    if (l === onLeft) return linkAddress(l, family, 'right');
+    if (l === onRight) return linkAddress(l, family, 'left');
+    throw new LabError(`${node} is not on link ${link}`);
+  }
+
+  /** Router `index` (1-based): 'in' faces the client, 'out' faces the server. */
+  routerAddress(index: number, family: Family, side: Side): string {
+    if (!Number.isInteger(index) || index < 1 || index > this.plan.routers.length) {
+      throw new LabError(`no router ${index} (this lab has ${this.plan.routers.length})`);
+    }
+    return side === 'in' ? linkAddress(index - 1, family, 'right') : linkAddress(index, family, 'left');
+  }
+
+  /**
+   * The path MTU the kernel really enforces between client and server (forward: client to
+   * server; reverse: server to client), from the spec and the veth rule (a receiving veth takes
+   * IP packets up to its MTU + 4). For the overlay, the largest inner packet that gets through
+   * the tunnel whole (see overlayPmtu).
+   */
+  expectedPmtu(family: Family, direction: Direction = 'forward'): number {
+    return pathMtu(this.plan, family, direction);
+  }
+
+  /**
+   * Largest overlay (inner) IP packet that the underlay carries without fragmenting the outer
+   * packet: underlay path MTU minus the VXLAN encapsulation (50 over IPv4, 70 over IPv6), and
+   * never above the vxlan device MTU. See the lab tests for what the kernel does above it.
+   */
+  overlayPmtu(): number {
+    if (!this.overlay) throw new LabError('this lab has no VXLAN overlay');
+    const u = this.overlay.underlay;
+    return Math.min(this.spec.vxlan?.mtu ?? 1500, pathMtu(this.plan, u) - VXLAN_OVERHEAD[u]);
+  }
+
+  /**
+   * Address of the router expected to answer a packet of expectedPmtu+1 bytes with a PTB (its
+   * client-side address); undefined when nobody will: the client's own interface is the limit,
+   * the limit is a silent L2 drop, or that router drops its PTBs.
+   */
+  bottleneckRouter(family: Family): string | undefined {
+    const { link, silent } = bottleneckLink(this.plan, family);
+    if (silent || link === 0 || this.plan.routers[link - 1].dropPtb) return undefined;
+    return this.routerAddress(link, family, 'in');
+  }
+
+  /** Start a process inside a node's namespace (tracked: killed by destroy()). */
+  spawn(node: string, argv: string[], opts: SpawnOptions = {}): ChildProcess {
+    this.alive();
+    const child = spawnIn(this.nsName(node), argv, opts);
+    this.children.add(child);
+    child.once('exit', () => this.children.delete(child));
+    child.once('error', () => this.children.delete(child));
+    return child;
+  }
+
+  /** Run a command inside a node's namespace and collect its output; never throws on exit code. */
+  async exec(node: string, argv: string[], opts: ExecOptions = {}): Promise<RunResult> {
+    const { input, timeoutMs = 30_000, ...rest } = opts;
+    const child = this.spawn(node, argv, { ...rest, stdio: ['pipe', 'pipe', 'pipe'] });
+    return collect(child, input, timeoutMs);
+  }
+
+  /**
+   * Move this process's JS thread into a node's namespace: sockets opened afterwards (by the
+   * native binding or by Node's net/dgram) live there. leave() returns; destroy() leaves too.
+   */
+  enter(node: string): void {
+    this.alive();
+    enterNetns(this.nsName(node));
+  }
+
+  leave(): void {
+    leaveNetns();
+  }
+
+  private alive(): void {
+    if (this.dead) throw new LabError('this lab has been destroyed');
+  }
+
+  private names(): string[] {
+    return this.plan.nodes.map((n) => this.nsName(n));
+  }
+
+  private release(): string[] {
+    this.dead = true;
+    live.delete(this);
+    for (const c of this.children) c.kill('SIGKILL');
+    this.children.clear();
+    const names = this.names();
+    const here = enteredNetns();
+    if (here !== undefined && names.includes(here)) leaveNetns();
+    return names;
+  }
+
+  /** Tear everything down. Idempotent; safe to call from finally. */
+  destroy(): Promise<void> {
+    this.destroying ??= deleteNetns(this.release());
+    return this.destroying;
+  }
+
+  /** Synchronous teardown for exit handlers. */
+  destroySync(): void {
+    if (this.destroying) return;
+    this.destroying = Promise.resolve();
+    deleteNetnsSync(this.release());
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.destroy();
+  }
+}
+
+export { sweepStale };
