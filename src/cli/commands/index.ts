@@ -1,4 +1,5 @@
 // Registry of subcommands, in the order --help lists them.
 import type { Command } from '../command.js';
+import { explainCommand } from './explain.js';
 
-export const commands: Command[] = [];
+export const commands: Command[] = [explainCommand];
