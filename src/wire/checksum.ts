@@ -15,6 +15,8 @@
 // more ranges (a pseudo-header, then the segment) without copying. Every range except the last must
 // have an even length, as the ranges are summed as if each started on a 16-bit word boundary.
 
+import { UsageError } from '../errors.js';
+
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 /** Below this many bytes the plain byte loop beats setting up a typed-array view. */
 const SMALL = 128;
@@ -48,7 +50,7 @@ function sumBytes(buf: Uint8Array, start: number, end: number): number {
  */
 export function sum(buf: Uint8Array, start = 0, end = buf.length, initial = 0): number {
   if (start < 0 || end > buf.length || start > end) {
-    throw new RangeError(`checksum range [${start}, ${end}) outside a buffer of ${buf.length} bytes`);
+    throw new UsageError(`checksum range [${start}, ${end}) outside a buffer of ${buf.length} bytes`);
   }
   if (end - start < SMALL || !LITTLE_ENDIAN) return fold(fold(initial) + sumBytes(buf, start, end));
 
