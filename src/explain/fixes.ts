@@ -48,7 +48,7 @@ function mssFixes(pmtu: number, family: Family): Fix[] {
     },
     {
       what: `Clamp TCP MSS to a fixed ${mss} (nftables)`,
-      command: `nft add rule inet filter forward meta nfproto ${nfproto} tcp flags syn tcp option maxseg size > ${mss} tcp option maxseg size set ${mss}`,
+      command: `nft add rule inet filter forward meta nfproto ${nfproto} tcp flags syn tcp option maxseg size gt ${mss} tcp option maxseg size set ${mss}`,
       why: `when the bottleneck is beyond this router, its route MTU does not know it: ${mss} = ${pmtu} - ${pmtu - mss} (IPv${family} + TCP headers). Only lowers the MSS, never raises it`,
     },
     {
