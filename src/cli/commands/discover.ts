@@ -1,0 +1,159 @@
+// pathmtu discover <host> (also plain `pathmtu <host>`): the path MTU, exactly, and what it means.
+import { parseArgs } from 'node:util';
+import { discover, type DiscoverEvent, type DiscoverResult, type MethodChoice } from '../../discover/index.js';
+import { payloadSizes } from '../../explain/payload.js';
+import { UsageError } from '../../errors.js';
+import { familyFlags, onePositional, parseInteger, parseSeconds } from '../args.js';
+import { EXIT_FAIL, EXIT_OK, type Command, type Io } from '../command.js';
+
+const help = `pathmtu discover — the largest IP packet that crosses the path to a host unfragmented
+
+Usage:
+  pathmtu <host> [options]
+  pathmtu discover <host> [options]
+
+Sends probes of several sizes at once with "don't fragment" set, uses every answer (routers'
+"fragmentation needed" / "packet too big" messages are hints to confirm, never trusted alone;
+silence is only believed once confirmed), and prints the exact path MTU: the size of the whole
+IP packet, IP header included.
+
+Options:
+  -4, -6               use IPv4 / IPv6 only
+  -m, --method M       auto (default), icmp, icmp-dgram, udp or tcp:
+                         icmp        ICMP echo over a raw socket (root or CAP_NET_RAW); round trip
+                         icmp-dgram  ICMP echo over an unprivileged ping socket
+                                     (net.ipv4.ping_group_range); round trip
+                         udp         UDP to closed ports, answers via the error queue; no privilege
+                                     needed; measures the forward path only
+                         tcp         TCP SYN padded to size (root); for hosts that pass only TCP
+                       auto tries icmp, icmp-dgram, udp, tcp in turn: the first one permitted,
+                       falling back when the host does not answer it
+      --max N          largest size to try (default: the MTU of the outgoing interface)
+      --min N          smallest size to try (default: 68 for IPv4, 1280 for IPv6)
+  -p, --port N         tcp: destination port (default 443); udp: first port (default 33434)
+  -W, --timeout S      longest wait for one answer, in seconds (default: adaptive from the RTT)
+      --json           print one JSON object (fields below)
+  -q, --quiet          print only the number (nothing on failure)
+  -v, --verbose        print each probe and what became of it (on stderr)
+  -h, --help           this help
+
+Examples:
+  pathmtu 192.0.2.10                    find the path MTU, best method available
+  pathmtu -6 --method udp example.net   IPv6, without any privilege
+  pathmtu --method tcp -p 22 host       through a firewall that only passes SSH
+  pathmtu host --json | jq .pmtu
+
+Output: the answer first, then what it means (largest UDP/ICMP payload, TCP MSS), then what was
+seen (PTBs and who sent them, black holes). A black hole means: packets above some size vanish
+and no router says why — use 'pathmtu trace <host>' to find the link.
+JSON fields: target, address, family, method, direction, pmtu, exact, lowerBound, upperBound,
+localMtu, probes, elapsedMs, ptbs[{from, nextHopMtu, accepted, reason}], blackHole, methodsTried,
+ignored, aborted, reason.
+
+Exit status: 0 the path MTU was found, 1 it could not be (bounds still printed), 2 usage error.
+Ctrl-C stops and prints what is known so far.
+`;
+
+async function run(argv: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    strict: true,
+    allowPositionals: true,
+    options: {
+      '4': { type: 'boolean', short: '4' },
+      '6': { type: 'boolean', short: '6' },
+      method: { type: 'string', short: 'm' },
+      max: { type: 'string' },
+      min: { type: 'string' },
+      port: { type: 'string', short: 'p' },
+      timeout: { type: 'string', short: 'W' },
+      json: { type: 'boolean', default: false },
+      quiet: { type: 'boolean', short: 'q', default: false },
+      verbose: { type: 'boolean', short: 'v', default: false },
+    },
+  });
+  const host = onePositional(positionals, '<host>', 'pathmtu discover 192.0.2.10');
+  const method = (values.method ?? 'auto') as MethodChoice;
+  if (!['auto', 'icmp', 'icmp-dgram', 'udp', 'tcp'].includes(method)) {
+    throw new UsageError(`--method must be one of auto, icmp, icmp-dgram, udp, tcp; got '${values.method}'`);
+  }
+  const family = familyFlags(values['4'], values['6']);
+  const max = parseInteger('--max', values.max, 68, 65575);
+  const min = parseInteger('--min', values.min, 68, 65575);
+  const port = parseInteger('--port', values.port, 1, 65535);
+  const timeoutMs = parseSeconds('--timeout', values.timeout, 60);
+  if (values.quiet && values.verbose) throw new UsageError('--quiet and --verbose exclude each other');
+
+  const result = await discover(host, {
+    method,
+    ...(family !== undefined ? { family } : {}),
+    ...(max !== undefined ? { max } : {}),
+    ...(min !== undefined ? { min } : {}),
+    ...(port !== undefined ? { port } : {}),
+    ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+    signal: io.signal,
+    ...(values.verbose ? { onEvent: (e: DiscoverEvent) => io.stderr.write(describeEvent(e)) } : {}),
+  });
+
+  if (values.json) io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  else if (values.quiet) {
+    if (result.pmtu !== null) io.stdout.write(`${result.pmtu}\n`);
+  } else io.stdout.write(render(result));
+  return result.pmtu !== null && !result.aborted ? EXIT_OK : EXIT_FAIL;
+}
+
+function describeEvent(e: DiscoverEvent): string {
+  const t = (ms: number): string => `${ms.toFixed(1).padStart(8)} ms`;
+  switch (e.type) {
+    case 'method':
+      return `method ${e.method} (${e.direction === 'forward' ? 'forward path' : 'round trip'})\n`;
+    case 'probe':
+      return `${t(e.atMs)}  -> ${String(e.size).padStart(5)} bytes  #${e.token}\n`;
+    case 'outcome': {
+      const o = e.outcome;
+      const what =
+        o.kind === 'delivered' ? `delivered (${o.rttMs.toFixed(2)} ms)`
+        : o.kind === 'tooBig' ? `too big: ${o.from} says next-hop MTU ${o.nextHopMtu}${o.plausible ? '' : ` (implausible: ${o.reason})`}`
+        : o.kind === 'localTooBig' ? `refused locally: interface MTU ${o.mtu}`
+        : o.kind === 'timeExceeded' ? `time exceeded at ${o.from}`
+        : o.kind === 'unreachable' ? `unreachable: ${o.reason} (from ${o.from})`
+        : 'lost';
+      return `${t(e.atMs)}  <- ${String(o.size).padStart(5)} bytes  ${what}\n`;
+    }
+    case 'ignored':
+      return `${t(e.atMs)}  ignored ${e.ignored.what} from ${e.ignored.from}: ${e.ignored.reason}\n`;
+    case 'fallback':
+      return `${e.reason}; trying the next method\n`;
+  }
+}
+
+export function render(r: DiscoverResult): string {
+  const out: string[] = [];
+  const host = r.target === r.address ? r.address : `${r.target} (${r.address})`;
+  const dir = r.direction === 'forward' ? 'forward path' : 'round trip';
+  if (r.pmtu !== null) {
+    out.push(`path MTU to ${host}: ${r.pmtu} bytes, via ${r.method}, ${dir}${r.exact ? '' : ' (not exact)'}`);
+    const p = payloadSizes(r.pmtu, r.family);
+    out.push(`  largest UDP payload ${p.udp}, ICMP echo payload ${p.icmp} (ping -s ${p.icmp}), TCP MSS ${p.tcpMss}`);
+    if (r.pmtu < r.localMtu) out.push(`  ${r.localMtu - r.pmtu} bytes less than the local interface MTU ${r.localMtu}`);
+    else out.push(`  the local interface MTU (${r.localMtu}) is the limit`);
+  } else {
+    out.push(`path MTU to ${host}: not found via ${r.method}${r.aborted ? ' (interrupted)' : ''}`);
+  }
+  if (!r.exact || r.pmtu === null) out.push(`  known: between ${r.lowerBound} and ${r.upperBound} bytes${r.reason ? ` — ${r.reason}` : ''}`);
+  for (const ptb of r.ptbs) {
+    out.push(`  ${ptb.accepted ? 'PTB' : 'ignored PTB'} from ${ptb.from}: next-hop MTU ${ptb.nextHopMtu}${ptb.accepted ? '' : ` (${ptb.reason})`}`);
+  }
+  if (r.blackHole) {
+    out.push(`  black hole: packets above ${r.blackHoleAbove ?? r.lowerBound} bytes vanish and no router says why`);
+    out.push(`    (a router filtering "fragmentation needed"/"packet too big", or an L2 MTU mismatch);`);
+    out.push(`    'pathmtu trace ${r.target}' locates the link`);
+  }
+  const ignored = Object.values(r.ignored).reduce((a, b) => a + b, 0);
+  if (ignored > 0) out.push(`  ${ignored} answer(s) ignored: they matched no probe we sent (forged or stray)`);
+  if (r.methodsTried.length > 1) out.push(`  methods: ${r.methodsTried.map((m) => `${m.method} (${m.outcome})`).join(', ')}`);
+  out.push(`  ${r.probes} probes in ${r.elapsedMs < 1000 ? `${Math.round(r.elapsedMs)} ms` : `${(r.elapsedMs / 1000).toFixed(2)} s`}`);
+  return `${out.join('\n')}\n`;
+}
+
+export const discoverCommand: Command = { name: 'discover', summary: 'the exact path MTU to a host (the default command)', help, run };

@@ -1,0 +1,27 @@
+// The MTU of the interface the route to a destination leaves by. A UDP datagram in PROBE mode that is
+// larger than that interface is refused locally (EMSGSIZE) and the error queue carries the interface
+// MTU — nothing is put on the wire. Needs no privilege. PROBE mode uses the device MTU, not the
+// kernel's cached PMTU, so an earlier run cannot bias it.
+import { ProbeSocket } from '../sock/socket.js';
+import { IP_HEADER, type Family } from '../probe/outcome.js';
+
+/** Largest IP packet (65535), and the discard port: the datagram is meant to be refused before sending. */
+const MAX_PACKET = 65535;
+const DISCARD_PORT = 9;
+
+export function interfaceMtu(address: string, family: Family): number {
+  const sock = ProbeSocket.open('udp', family);
+  try {
+    sock.setPmtuMode('probe');
+    sock.receiveErrors();
+    // The largest UDP payload that fits a 65535-byte IPv4 packet; IPv6 allows the same payload.
+    const payload = Buffer.alloc(MAX_PACKET - IP_HEADER[4] - 8);
+    const r = sock.sendProbe(payload, { address, port: DISCARD_PORT });
+    if (r.ok) return MAX_PACKET; // left the host whole: only loopback-sized links do that
+    if (r.localMtu !== undefined) return r.localMtu;
+    sock.send(payload, { address, port: DISCARD_PORT }); // throws the real error (e.g. ENETUNREACH)
+    return MAX_PACKET;
+  } finally {
+    sock.close();
+  }
+}
