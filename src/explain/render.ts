@@ -49,12 +49,21 @@ export function renderExplanation(expl: Explanation, options: RenderOptions): st
 
   const ip = expl.family === 6 ? 40 : 20;
   out.push(bold('Largest payloads in one packet'));
-  out.push(`  UDP payload      ${String(expl.payload.udp).padStart(5)} bytes  (${expl.mtu} - ${ip} IPv${expl.family} - 8 UDP)`);
-  out.push(`  ping -s          ${String(expl.payload.icmp).padStart(5)} bytes  (${expl.mtu} - ${ip} - 8 ICMP)`);
-  out.push(`  TCP MSS          ${String(expl.payload.tcpMss).padStart(5)} bytes  (${expl.mtu} - ${ip} - 20 TCP, no options)`);
+  const sizes: Array<[string, number, string]> = [
+    ['UDP payload', expl.payload.udp, `${expl.mtu} - ${ip} IPv${expl.family} - 8 UDP`],
+    ['ping -s', expl.payload.icmp, `${expl.mtu} - ${ip} - 8 ICMP`],
+    ['TCP MSS', expl.payload.tcpMss, `${expl.mtu} - ${ip} - 20 TCP, no options`],
+  ];
+  for (const [label, bytes, sum] of sizes) {
+    const line = `  ${label.padEnd(14)}${String(bytes).padStart(5)} bytes`;
+    // The arithmetic is a courtesy: dropped when the terminal is too narrow for it.
+    const full = `${line}  (${sum})`;
+    out.push(full.length <= width ? full : line);
+  }
   out.push('');
 
-  out.push(bold('Likely causes') + dim('  (candidates, not certainties)'));
+  const aside = '  (candidates, not certainties)';
+  out.push(bold('Likely causes') + ('Likely causes'.length + aside.length <= width ? dim(aside) : ''));
   const indent = ' '.repeat(10);
   expl.candidates.forEach((c, i) => {
     const tag = confColor[c.confidence](c.confidence.padEnd(6));
