@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs the system tools pathmtu's lab, tests and benchmarks use, when missing (Debian/Ubuntu, as root).
+#   lab:    iproute2 (ip netns, veth, vxlan), nftables (routers that drop their ICMP errors)
+#   tests:  iputils-ping, nginx-light (a real HTTP server for check-server), python3, gcc/make (node-gyp)
+#   bench:  iputils-tracepath, nmap, scamper (the peers we measure against)
+set -euo pipefail
+need=()
+for tool in ip:iproute2 nft:nftables ping:iputils-ping tracepath:iputils-tracepath nmap:nmap \
+            scamper:scamper nginx:nginx-light gcc:gcc g++:g++ make:make python3:python3 setpriv:util-linux; do
+  command -v "${tool%%:*}" >/dev/null 2>&1 || need+=("${tool#*:}")
+done
+[ "${#need[@]}" -eq 0 ] && exit 0
+if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+  echo "pathmtu: missing system packages: ${need[*]} (install them as root, e.g. apt-get install ${need[*]})" >&2
+  exit 1
+fi
+echo "pathmtu: installing ${need[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
