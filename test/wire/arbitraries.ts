@@ -58,8 +58,9 @@ export const extension = fc.option(
 );
 
 /** A quote the RFC 4884 encoding reproduces exactly: padded to >= 128 and to `unit` if extended. */
-export function quoteFor(unit: 4 | 8): fc.Arbitrary<{ quoted: Buffer; extension: { objects: { classNum: number; cType: number; payload: Buffer }[] } | null }> {
-  return extension.chain((ext) =>
+type Quote = { quoted: Buffer; extension: { objects: { classNum: number; cType: number; payload: Buffer }[] } | null };
+export function quoteFor(unit: 4 | 8): fc.Arbitrary<Quote> {
+  return extension.chain((ext): fc.Arbitrary<Quote> =>
     ext ? fc.integer({ min: 128 / unit, max: 40 }).chain((n) => buf(n * unit, n * unit)).map((quoted) => ({ quoted, extension: ext }))
         : buf(0, 200).map((quoted) => ({ quoted, extension: null })),
   );
