@@ -87,9 +87,11 @@ function vxlanLines(spec: PathSpec, end: 'client' | 'server', plan: LabPlan): st
   const last = plan.links.length - 1;
   const local = end === 'client' ? linkAddress(0, uf, 'left') : linkAddress(last, uf, 'right');
   const remote = end === 'client' ? linkAddress(last, uf, 'right') : linkAddress(0, uf, 'left');
-  const dev = end === 'client' ? plan.links[0].leftIf : plan.links[last].rightIf;
+  // No `dev`: with a lower device the kernel caps the vxlan MTU at lower MTU - overhead, and the
+  // point of this overlay is the common misconfiguration of leaving it at 1500.
   const lines = [
-    `link add vx0 type vxlan id ${v.vni ?? 42} local ${local} remote ${remote} dstport ${VXLAN_PORT} dev ${dev}`,
+    `link add vx0 type vxlan id ${v.vni ?? 42} local ${local} remote ${remote} dstport ${VXLAN_PORT}` +
+      (v.df ? ` df ${v.df}` : ''),
     `link set vx0 mtu ${v.mtu ?? 1500} up`,
   ];
   for (const f of FAMILIES) {

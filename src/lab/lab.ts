@@ -19,7 +19,7 @@ import {
   overlayAddress,
   pathMtu,
   planLab,
-  VXLAN_OVERHEAD,
+  overlayLimits,
 } from './spec.js';
 import { nodeBatch, nodeInterfaces, nodeSysctls, rootBatch, routerRules, serverRules } from './config.js';
 import {
@@ -245,14 +245,24 @@ export class Lab {
   }
 
   /**
-   * Largest overlay (inner) IP packet that the underlay carries without fragmenting the outer
-   * packet: underlay path MTU minus the VXLAN encapsulation (50 over IPv4, 70 over IPv6), and
-   * never above the vxlan device MTU. See the lab tests for what the kernel does above it.
+   * Largest overlay (inner) IP packet that reaches the server whole, once the kernel has learned
+   * what it can (the first oversized packet may be lost while it learns). See overlayLimits.
    */
   overlayPmtu(): number {
-    if (!this.overlay) throw new LabError('this lab has no VXLAN overlay');
-    const u = this.overlay.underlay;
-    return Math.min(this.spec.vxlan?.mtu ?? 1500, pathMtu(this.plan, u) - VXLAN_OVERHEAD[u]);
+    return this.overlayTruth().pmtu;
+  }
+
+  /**
+   * The inner PMTU the client's kernel settles on (what `ip route get` shows on the overlay).
+   * Larger than overlayPmtu() exactly when the overlay is a black hole: packets in between vanish.
+   */
+  overlayKernelPmtu(): number {
+    return this.overlayTruth().kernel;
+  }
+
+  private overlayTruth(): { pmtu: number; kernel: number } {
+    if (!this.spec.vxlan) throw new LabError('this lab has no VXLAN overlay');
+    return overlayLimits(this.plan, this.spec.vxlan);
   }
 
   /**

@@ -54,6 +54,11 @@ export interface VxlanSpec {
   underlay?: Family;
   /** MTU of the vxlan devices (default 1500, i.e. too big for a 1500 underlay — the classic mistake). */
   mtu?: number;
+  /**
+   * DF on the outer IPv4 packets (kernel default: unset, so routers fragment them). 'set' lets an
+   * underlay router's PTB reach the tunnel endpoint — or, with dropPtb, makes a black hole.
+   */
+  df?: 'set' | 'unset' | 'inherit';
 }
 
 export interface PathSpec {
@@ -185,4 +190,32 @@ export function bottleneckLink(plan: LabPlan, family: Family): { link: number; s
   const pmtu = pathMtu(plan, family);
   const i = plan.links.findIndex((l) => linkLimit(l, 'forward').limit === pmtu);
   return { link: i, silent: linkLimit(plan.links[i], 'forward').silent };
+}
+
+/**
+ * Overlay truth, as observed on Linux 6.x (see test/lab/vxlan.test.ts). The vxlan driver checks
+ * each inner packet against its underlay route's PMTU minus the encapsulation
+ * (skb_tunnel_check_pmtu) and, when it is too big, lowers the inner route's PMTU and refuses it —
+ * so a local sender learns the limit instead of losing packets. What the driver knows is the
+ * local underlay MTU plus whatever PTBs reached it for the outer packets. Outer IPv4 packets
+ * without DF (the driver's default) are fragmented by underlay routers, so a router's smaller MTU
+ * costs nothing; outer IPv6 packets, or IPv4 with df set/inherit (DF pings set DF inside), draw a
+ * PTB instead. A silent L2 drop, or a router that drops its PTBs, limits the overlay without
+ * telling anyone: then `pmtu` < `kernel`, and inner packets between the two vanish.
+ */
+export function overlayLimits(plan: LabPlan, v: VxlanSpec): { pmtu: number; kernel: number } {
+  const u: Family = v.underlay ?? 4;
+  const overhead = VXLAN_OVERHEAD[u];
+  const devMtu = v.mtu ?? DEFAULT_MTU;
+  const outerDf = u === 6 || v.df === 'set' || v.df === 'inherit';
+  let truth = Infinity;
+  let known = Infinity;
+  for (const l of plan.links) {
+    const { limit, silent } = linkLimit(l, 'forward');
+    const local = l.index === 0 && !silent;
+    if (silent || outerDf || local) truth = Math.min(truth, limit);
+    const tells = local || (!silent && outerDf && !plan.routers[l.index - 1]?.dropPtb);
+    if (tells) known = Math.min(known, limit);
+  }
+  return { pmtu: Math.min(devMtu, truth - overhead), kernel: Math.min(devMtu, known - overhead) };
 }

@@ -72,3 +72,14 @@ test('namespace names carry the owner pid', () => {
   assert.equal(ownerPid('pmtu-manual-x'), undefined);
   assert.equal(ownerPid('other-1-x'), undefined);
 });
+
+test('overlay limits: what passes whole vs what the kernel will believe', async () => {
+  const { overlayLimits } = await import('../../src/lab/spec.js');
+  const mid = { routers: [{}, {}], links: [{}, { mtu: 1400 }, {}] };
+  assert.deepEqual(overlayLimits(planLab({ routers: [] }), {}), { pmtu: 1450, kernel: 1450 });
+  assert.deepEqual(overlayLimits(planLab({ routers: [] }), { underlay: 6 }), { pmtu: 1430, kernel: 1430 });
+  assert.deepEqual(overlayLimits(planLab(mid), {}), { pmtu: 1450, kernel: 1450 });
+  assert.deepEqual(overlayLimits(planLab(mid), { df: 'set' }), { pmtu: 1350, kernel: 1350 });
+  assert.deepEqual(overlayLimits(planLab({ ...mid, routers: [{ dropPtb: true }, {}] }), { df: 'set' }), { pmtu: 1350, kernel: 1450 });
+  assert.deepEqual(overlayLimits(planLab(mid), { mtu: 1300 }), { pmtu: 1300, kernel: 1300 });
+});
