@@ -1,0 +1,223 @@
+// The icmp method: ICMP / ICMPv6 echo requests from a raw socket, DF set (PMTU mode PROBE: the
+// kernel's cached PMTU ignored; IPv6 also IPV6_DONTFRAG). Needs CAP_NET_RAW. Measures the round
+// trip: the echo reply is as large as the request, so a delivered probe crossed both directions.
+//
+// A raw ICMP socket sees every ICMP packet that reaches the host (other pings, other programs'
+// errors), so nothing is taken on arrival order: echo replies must carry our echo id, a sequence
+// number in flight and the probe's 8-byte nonce; ICMP errors must quote an echo request of ours
+// (destination, echo id, sequence, the nonce when quoted, and the probe's total length). Anything
+// else that claims to concern us is counted in ignoredCounts and never becomes an outcome.
+//
+// The same errors also reach the socket's error queue (IP_RECVERR is on so that a send above the
+// interface MTU reports that MTU): there only LOCAL entries are used, the raw path reports the rest.
+import { randomInt } from 'node:crypto';
+import { DecodeError, SystemCallError, UsageError } from '../errors.js';
+import { c } from '../sock/binding.js';
+import { ProbeSocket, type Message } from '../sock/socket.js';
+import { canonicalIp, ipFamily } from '../wire/addr.js';
+import * as icmpv4 from '../wire/icmpv4.js';
+import * as icmpv6 from '../wire/icmpv6.js';
+import * as ipv4 from '../wire/ipv4.js';
+import { decodeQuote, type QuotedDatagram } from '../wire/quote.js';
+import { IP_HEADER, ptbPlausibility, type Family, type Outcome } from './outcome.js';
+import { Prober, type SendOptions } from './prober.js';
+import { unreachName } from './udp.js';
+
+const ICMP_HEADER = 8;
+const NONCE = 8;
+
+export interface IcmpProberOptions {
+  /** Local address to send from. */
+  source?: string;
+  /** Echo identifier (default: random per prober, like ping's pid). */
+  echoId?: number;
+}
+
+/** An ICMP error as both the raw path and the error queue see it. */
+export interface IcmpErrorInfo {
+  family: Family;
+  type: number;
+  code: number;
+  /** Next-hop MTU of a frag-needed / PTB (0 when the router left it empty). */
+  mtu: number;
+  from: string;
+}
+
+/**
+ * Turn an ICMP error about a probe into an outcome; null when the type is not an error a probe can
+ * meet (e.g. source quench, redirects). Shared by the icmp, icmp-dgram and tcp methods: for them
+ * an unreachable from the destination is only that (their arrival proof is an echo reply or a
+ * SYN-ACK/RST), unlike udp where the destination's port-unreachable means "delivered".
+ */
+export function classifyIcmpError(e: IcmpErrorInfo, base: { size: number; ttl?: number }, rttMs: number): Outcome | null {
+  const { family, type, code, from } = e;
+  if (family === 4) {
+    if (type === 3 && code === 4) return { ...base, kind: 'tooBig', from, rttMs, nextHopMtu: e.mtu, ...ptbPlausibility(4, base.size, e.mtu) };
+    if (type === 11) return { ...base, kind: 'timeExceeded', from, rttMs };
+    if (type === 3 || type === 12) return { ...base, kind: 'unreachable', from, rttMs, icmpType: type, code, reason: unreachName(4, type, code) };
+    return null;
+  }
+  if (type === 2) return { ...base, kind: 'tooBig', from, rttMs, nextHopMtu: e.mtu, ...ptbPlausibility(6, base.size, e.mtu) };
+  if (type === 3) return { ...base, kind: 'timeExceeded', from, rttMs };
+  if (type === 1 || type === 4) return { ...base, kind: 'unreachable', from, rttMs, icmpType: type, code, reason: unreachName(6, type, code) };
+  return null;
+}
+
+/** Destination in the socket layer's text form; throws UsageError for non-addresses or the wrong family. */
+export function canonicalDestination(destination: string, family: Family): string {
+  if (ipFamily(destination) !== family) throw new UsageError(`${destination} is not an IPv${family} address`);
+  return canonicalIp(destination);
+}
+
+/** Options every raw/datagram probe socket gets: DF and no cached PMTU, local errors with the MTU. */
+export function prepareProbeSocket(sock: ProbeSocket, family: Family, source: string | undefined): void {
+  sock.setPmtuMode('probe');
+  // PROBE already refuses to fragment on IPv6; DONTFRAG also makes the kernel say so per send.
+  if (family === 6) sock.setOption(c('IPPROTO_IPV6'), c('IPV6_DONTFRAG'), 1);
+  sock.receiveErrors();
+  sock.receiveTtl();
+  if (source !== undefined) sock.bind(canonicalDestination(source, family), 0);
+}
+
+export class IcmpProber extends Prober {
+  readonly method = 'icmp' as const;
+  readonly direction = 'round-trip' as const;
+  readonly #sock: ProbeSocket;
+  readonly #id: number;
+  #seq = randomInt(0, 0x10000);
+
+  constructor(family: Family, opts: IcmpProberOptions = {}) {
+    super(family);
+    this.#id = opts.echoId ?? randomInt(0, 0x10000);
+    if (!Number.isInteger(this.#id) || this.#id < 0 || this.#id > 0xffff) throw new UsageError(`echo id must be 0..65535, got ${opts.echoId}`);
+    const sock = ProbeSocket.open('icmp-raw', family);
+    try {
+      prepareProbeSocket(sock, family, opts.source);
+      sock.on('message', (m) => this.#onMessage(m));
+      // Errors from routers arrive on the raw path too (with the whole quote); of the error queue
+      // only LOCAL refusals matter, and sendProbe() turns those into localTooBig itself.
+      sock.on('error', (err) => this.emit('error', err));
+      sock.start();
+    } catch (err) {
+      sock.close();
+      throw err;
+    }
+    this.#sock = sock;
+  }
+
+  /** The echo identifier this prober's requests carry. */
+  get echoId(): number {
+    return this.#id;
+  }
+
+  get minSize(): number {
+    return IP_HEADER[this.family] + ICMP_HEADER + NONCE;
+  }
+
+  get socket(): ProbeSocket {
+    return this.#sock;
+  }
+
+  send(destination: string, size: number, opts: SendOptions = {}): number {
+    if (!Number.isInteger(size) || size < this.minSize || size > 65535) {
+      throw new UsageError(`probe size must be ${this.minSize}..65535 bytes for icmp over IPv${this.family}, got ${size}`);
+    }
+    const dst = canonicalDestination(destination, this.family);
+    const seq = this.#seq;
+    this.#seq = (this.#seq + 1) & 0xffff;
+    const p = this.register(dst, size, opts.ttl, seq);
+    const payload = this.payload(p, size - IP_HEADER[this.family] - ICMP_HEADER);
+    const echo = { kind: 'echoRequest', code: 0, id: this.#id, seq, payload } as const;
+    // ICMPv6: the kernel computes the checksum on raw ICMPv6 sockets (RFC 3542 §3.1).
+    const data = this.family === 4 ? icmpv4.encode(echo) : icmpv6.encode(echo);
+    const r = this.#sock.sendProbe(data, { address: dst }, { ttl: opts.ttl });
+    if (!r.ok) {
+      if (r.localMtu !== undefined) this.resolveSoon(p, { kind: 'localTooBig', size, ttl: opts.ttl, mtu: r.localMtu });
+      else throw new SystemCallError('sendmsg', r.errno);
+    }
+    return p.token;
+  }
+
+  #onMessage(m: Message): void {
+    try {
+      if (this.family === 4) this.#onV4(m);
+      else this.#onV6(m);
+    } catch (err) {
+      if (!(err instanceof DecodeError)) throw err;
+      this.ignore(m.from, 'ICMP packet', `undecodable: ${err.message}`);
+    }
+  }
+
+  #onV4(m: Message): void {
+    // Raw IPv4 sockets deliver the IP header too.
+    const ip = ipv4.decode(m.data);
+    const icmp = ipv4.payload(m.data);
+    const msg = icmpv4.decode(icmp);
+    switch (msg.kind) {
+      case 'echoReply':
+        if (!msg.checksumValid) return this.ignore(m.from, 'echo reply', 'bad ICMP checksum');
+        return this.#onReply(m, msg.id, msg.seq, msg.payload, ip.ttl);
+      case 'destUnreachable':
+        return this.#onError(m, msg.type, msg.code, msg.nextHopMtu, msg.quoted);
+      case 'timeExceeded':
+      case 'parameterProblem':
+        return this.#onError(m, msg.type, msg.code, 0, msg.quoted);
+      default:
+        return; // echo requests (our own, on loopback), redirects, ...: not answers
+    }
+  }
+
+  #onV6(m: Message): void {
+    // Raw ICMPv6 sockets deliver from the ICMPv6 header on; the kernel has verified the checksum.
+    const msg = icmpv6.decode(m.data);
+    switch (msg.kind) {
+      case 'echoReply':
+        return this.#onReply(m, msg.id, msg.seq, msg.payload, m.ttl);
+      case 'packetTooBig':
+        return this.#onError(m, msg.type, msg.code, msg.mtu, msg.quoted);
+      case 'destUnreachable':
+      case 'timeExceeded':
+      case 'parameterProblem':
+        return this.#onError(m, msg.type, msg.code, 0, msg.quoted);
+      default:
+        return; // neighbour discovery, our own requests on loopback, ...
+    }
+  }
+
+  #onReply(m: Message, id: number, seq: number, payload: Buffer, replyTtl: number | undefined): void {
+    if (id !== this.#id) return this.ignore(m.from, 'echo reply', 'echo id is not ours (another ping)');
+    if (payload.length < NONCE) return this.ignore(m.from, 'echo reply', 'payload too short to carry the nonce');
+    const p = this.match(m.from, seq, payload.subarray(0, NONCE));
+    if (p === undefined) return this.ignore(m.from, 'echo reply', 'matches no probe in flight (sequence or nonce)');
+    const outcome: Outcome = { kind: 'delivered', size: p.size, ttl: p.ttl, from: m.from, rttMs: this.rttMs(p, m.receivedAt) };
+    if (replyTtl !== undefined) outcome.replyTtl = replyTtl;
+    this.resolve(p, outcome);
+  }
+
+  #onError(m: Message, type: number, code: number, mtu: number, quoted: Buffer): void {
+    const what = `ICMP${this.family === 6 ? 'v6' : ''} error ${type}/${code}`;
+    let q: QuotedDatagram;
+    try {
+      q = decodeQuote(quoted, this.family);
+    } catch (err) {
+      if (err instanceof DecodeError) return this.ignore(m.from, what, `undecodable quote: ${err.message}`);
+      throw err;
+    }
+    const t = q.transport;
+    if (t === null || t.kind !== 'icmpEcho') return this.ignore(m.from, what, 'quotes no ICMP echo (another protocol)');
+    if (t.type !== (this.family === 4 ? 8 : 128)) return this.ignore(m.from, what, 'quotes no echo request');
+    if (t.id !== this.#id) return this.ignore(m.from, what, 'quotes another echo id');
+    const p = this.match(q.dst, t.seq, t.payload.length > 0 ? t.payload.subarray(0, NONCE) : null);
+    if (p === undefined) return this.ignore(m.from, what, 'matches no probe in flight (destination, sequence or nonce)');
+    if (q.totalLength !== null && q.totalLength !== p.size) {
+      return this.ignore(m.from, what, `quoted length ${q.totalLength} is not the probe's ${p.size}`);
+    }
+    const outcome = classifyIcmpError({ family: this.family, type, code, mtu, from: m.from }, { size: p.size, ttl: p.ttl }, this.rttMs(p, m.receivedAt));
+    if (outcome === null) return this.ignore(m.from, what, 'not an error a probe can meet');
+    this.resolve(p, outcome);
+  }
+
+  close(): void {
+    this.#sock.close();
+  }
+}
