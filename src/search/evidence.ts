@@ -1,0 +1,232 @@
+// What the outcomes so far prove. Pure: a list of probe records and a clock in, an Assessment out.
+//
+// The path is monotonic in size: if s passes, every smaller size passes; if s does not, no larger
+// one does. So the state is two numbers — `lo`, the largest DELIVERED size, and `upper`, the largest
+// size not proven to fail — plus the suspects between them that are not proven yet. Proof that s
+// fails is one of: the local stack refused s (EMSGSIZE), a settled plausible PTB for a probe of s,
+// or K "failure observations" of s (losses while a smaller probe sent around the same time came
+// back, or PTBs whose next-hop MTU cannot be trusted), with no delivery of s or larger ever.
+import type { RttEstimator } from './rtt.js';
+import { plateauBelow } from './plateaus.js';
+
+export interface ProbeRecord {
+  token: number;
+  size: number;
+  sentAt: number;
+  /** Sent to prove the path is alive while confirming losses (size <= lo). */
+  control: boolean;
+  delivered?: { at: number; rttMs: number };
+  /** First too-big report that quoted this probe (later ones only go to the PTB log). */
+  tooBig?: { at: number; nextHopMtu: number; plausible: boolean; from: string };
+  /** The local stack refused it; `mtu` is the interface MTU it reported. */
+  local?: { mtu: number };
+  timeExceeded?: boolean;
+  unreachable?: boolean;
+  /** When the search declared it lost (a later answer still counts). */
+  lostAt?: number;
+}
+
+export function answered(p: ProbeRecord): boolean {
+  return !!(p.delivered || p.tooBig || p.local || p.timeExceeded || p.unreachable);
+}
+export function inFlight(p: ProbeRecord): boolean {
+  return !answered(p) && p.lostAt === undefined;
+}
+
+export type UpperReason = 'max' | 'local' | 'ptb' | 'loss';
+
+export interface SizeState {
+  /** Failure observations counted toward confirmation (alive losses + settled untrusted PTBs). */
+  failures: number;
+  /** Declared lost but no smaller probe of the same moment came back (yet). */
+  lostNotAlive: number;
+  /** In flight and not yet overdue. */
+  active: number;
+  /** In flight, overdue: its peers were answered and it was not. */
+  overdue: number;
+  /** A too-big report waiting for its settle time. */
+  unsettledPtb: boolean;
+  /** Any too-big report at all (for telling rate-limited PTBs from black holes). */
+  ptb: boolean;
+}
+
+export interface Assessment {
+  /** Largest delivered size, or null. */
+  lo: number | null;
+  /** Largest size not proven to fail (>= lo). */
+  upper: number;
+  upperBy: UpperReason;
+  /** Optimistic upper end: just below the smallest unproven suspect (<= upper). */
+  edge: number;
+  /** Why the smallest suspect is suspect: 'loss' (silence) or 'ptb'; undefined when there is none. */
+  edgeBy?: 'loss' | 'ptb';
+  /** Losses of one size needed to call it a size limit. */
+  confirmations: number;
+  /** Interface MTU reported by the local stack, if any. */
+  localMtu?: number;
+  sizes: Map<number, SizeState>;
+  /** Sizes that PTB next-hop MTUs point at (m and m+1), not probed yet, within (lo, edge]. */
+  hints: number[];
+  /** Observed loss rate of sizes known to pass. */
+  lossRate: number;
+  /** Probes in flight and not overdue, all sizes (what `parallel` limits). */
+  active: number;
+  /** Some probe smaller than `size` is in flight (it may still prove the path alive). */
+  smallerInFlight: (size: number) => boolean;
+}
+
+export interface AssessInput {
+  probes: readonly ProbeRecord[];
+  floor: number;
+  max: number;
+  rtt: RttEstimator;
+  now: number;
+}
+
+/** Probability of mistaking random loss for a size limit that we accept per confirmed size. */
+const FALSE_LIMIT_RISK = 1e-4;
+export const MIN_CONFIRMATIONS = 3;
+export const MAX_CONFIRMATIONS = 6;
+
+/** Plausible as a router's statement about a probe of `size`: RFC 1191/8201 bounds. */
+export function plausibleNextHop(m: number, size: number, floor: number): boolean {
+  return m >= floor && m < size;
+}
+
+export function assess({ probes, floor, max, rtt, now }: AssessInput): Assessment {
+  let lo: number | null = null;
+  for (const p of probes) if (p.delivered && (lo === null || p.size > lo)) lo = p.size;
+  const base = lo ?? floor - 1;
+  const timeout = rtt.timeout();
+  const settle = rtt.settle();
+
+  // Loss rate among sizes that pass: the chance that a probe (or its answer) vanishes at random.
+  let known = 0;
+  let lost = 0;
+  for (const p of probes) {
+    if (lo === null || p.size > lo) continue;
+    if (p.delivered) known++;
+    else if (p.lostAt !== undefined) {
+      known++;
+      lost++;
+    }
+  }
+  const lossRate = known === 0 ? 0 : lost / known;
+  const confirmations =
+    lossRate <= 0
+      ? MIN_CONFIRMATIONS
+      : Math.min(
+          MAX_CONFIRMATIONS,
+          Math.max(MIN_CONFIRMATIONS, Math.ceil(Math.log(FALSE_LIMIT_RISK) / Math.log(Math.min(lossRate, 0.5)))),
+        );
+
+  // A loss counts only if the path was alive around it: a smaller probe sent within one timeout
+  // of it was delivered. Otherwise the route or the target may have been down for a moment.
+  const delivered = probes.filter((q) => q.delivered);
+  const aliveAround = (p: ProbeRecord): boolean =>
+    delivered.some((q) => q.size < p.size && Math.abs(q.sentAt - p.sentAt) <= timeout);
+  // An in-flight probe is overdue once a probe sent no earlier was delivered and the settle time
+  // passed. Only deliveries count: a PTB from a near router comes back sooner than any delivery.
+  const deliveredSince = (p: ProbeRecord): boolean =>
+    delivered.some((q) => q !== p && q.sentAt >= p.sentAt);
+
+  const sizes = new Map<number, SizeState>();
+  const state = (s: number): SizeState => {
+    let st = sizes.get(s);
+    if (!st) {
+      st = { failures: 0, lostNotAlive: 0, active: 0, overdue: 0, unsettledPtb: false, ptb: false };
+      sizes.set(s, st);
+    }
+    return st;
+  };
+
+  let upper = max;
+  let upperBy: UpperReason = 'max';
+  const lower = (value: number, by: UpperReason): void => {
+    if (value < upper) {
+      upper = value;
+      upperBy = by;
+    }
+  };
+  let localMtu: number | undefined;
+  const ptbSettled: number[] = [];
+
+  let active = 0;
+  for (const p of probes) {
+    if (inFlight(p) && !(now >= p.sentAt + settle && deliveredSince(p))) active++;
+  }
+  for (const p of probes) {
+    if (p.size <= base || p.delivered) continue; // passes; failures below lo are random or forged
+    const st = state(p.size);
+    if (p.local) {
+      // The local stack cannot be forged or lose packets: hard upper bound, at once.
+      lower(p.size - 1, 'local');
+      if (p.local.mtu >= floor && p.local.mtu < p.size) {
+        localMtu = localMtu === undefined ? p.local.mtu : Math.min(localMtu, p.local.mtu);
+        lower(p.local.mtu, 'local');
+      }
+      continue;
+    }
+    if (p.tooBig) {
+      st.ptb = true;
+      if (now < p.sentAt + settle) {
+        st.unsettledPtb = true;
+        continue;
+      }
+      const m = p.tooBig.nextHopMtu;
+      const trusted = p.tooBig.plausible && plausibleNextHop(m, p.size, floor) && m >= base;
+      if (trusted) ptbSettled.push(p.size);
+      else st.failures++; // something said "too big" but its number is wrong: weak, like a loss
+      continue;
+    }
+    if (p.lostAt !== undefined) {
+      if (aliveAround(p)) st.failures++;
+      else st.lostNotAlive++;
+      continue;
+    }
+    if (p.timeExceeded || p.unreachable) continue;
+    if (now >= p.sentAt + settle && deliveredSince(p)) st.overdue++;
+    else st.active++;
+  }
+  for (const s of ptbSettled) lower(s - 1, 'ptb');
+  for (const [s, st] of sizes) if (st.failures >= confirmations) lower(s - 1, 'loss');
+  if (lo !== null && upper < lo) {
+    // Only possible when the local MTU shrank during the run; the delivery stands.
+    upper = lo;
+  }
+
+  let edge = upper;
+  let edgeBy: 'loss' | 'ptb' | undefined;
+  const ordered = [...sizes.keys()].sort((a, b) => a - b);
+  for (const s of ordered) {
+    if (s > upper) break;
+    const st = sizes.get(s)!;
+    if (st.failures > 0 || st.lostNotAlive > 0 || st.overdue > 0 || st.unsettledPtb || st.ptb) {
+      edge = s - 1;
+      edgeBy = st.ptb ? 'ptb' : 'loss';
+      break;
+    }
+  }
+
+  // Search points from PTBs: the reported next-hop MTU (to confirm by delivery) and one above it
+  // (to prove the boundary). RFC 1191: a PTB with 0 means "too big" without a number; try the
+  // plateau below the probe instead.
+  const probed = new Set(probes.filter((p) => !p.timeExceeded).map((p) => p.size));
+  const hintSet = new Set<number>();
+  for (const p of probes) {
+    if (!p.tooBig || p.size <= base || p.delivered) continue;
+    const m = p.tooBig.nextHopMtu;
+    const points = plausibleNextHop(m, p.size, floor) ? [m, m + 1] : m === 0 ? [rfc1191Guess(p.size, floor)] : [];
+    for (const x of points) if (x !== undefined && x > base && x <= edge && !probed.has(x)) hintSet.add(x);
+  }
+  const hints = [...hintSet].sort((a, b) => a - b);
+
+  const smallerInFlight = (size: number): boolean => probes.some((q) => q.size < size && inFlight(q));
+
+  return { lo, upper, upperBy, edge, edgeBy, confirmations, localMtu, sizes, hints, lossRate, active, smallerInFlight };
+}
+
+function rfc1191Guess(size: number, floor: number): number | undefined {
+  const p = plateauBelow(size);
+  return p !== undefined && p >= floor ? p : undefined;
+}

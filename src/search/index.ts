@@ -1,0 +1,6 @@
+// Pure path MTU search: decision logic (PathMtuSearch) and a simulated path to test it against.
+export { PathMtuSearch, DEFAULT_MAX_PROBES, DEFAULT_PARALLEL } from './search.js';
+export type { SearchOptions, SearchResult, ProbeOrder, PtbRecord } from './types.js';
+export { RFC1191_PLATEAUS, COMMON_MTUS, plateauBelow, MAX_PACKET } from './plateaus.js';
+export { RttEstimator, DEFAULT_MIN_TIMEOUT_MS, DEFAULT_MAX_TIMEOUT_MS, INITIAL_TIMEOUT_MS } from './rtt.js';
+export { simulate, SimPath, type SimPathModel, type SimHop, type SimResult } from './simulate.js';

@@ -1,0 +1,109 @@
+// What to send next, given an Assessment. Pure.
+//
+// Rounds: the first sends the interface MTU, the common plateaus below it and a binary split, all
+// at once. Then, in order of preference:
+//  1. sizes a PTB pointed at (its next-hop MTU m to confirm by delivery, m+1 to prove the boundary);
+//  2. when the size just above the largest delivered one (c = lo+1) is itself suspect, enough copies
+//     of c to confirm the loss (plus a smaller "control" probe that proves the path alive);
+//  3. otherwise a parallel k-ary split of [c, edge], or every size in it when few are left.
+// Sizes answered by silence cost nothing at routers; sizes answered by PTBs cost an ICMP error from a
+// rate-limited router (about 6 in a burst, then 1/s), so rounds that meet PTBs are kept small.
+import { COMMON_MTUS } from './plateaus.js';
+import type { Assessment } from './evidence.js';
+
+/** Cap of the first round: max + plateaus + split; 5 plateaus above 1400 + the boundary = 6 PTBs. */
+const FIRST_ROUND = 8;
+/** Cap of a refining round that meets PTBs rather than silence. */
+const PTB_ROUND = 5;
+
+export function firstRound(floor: number, max: number, parallel: number): number[] {
+  const cap = Math.max(1, Math.min(parallel, FIRST_ROUND));
+  const sizes = [max];
+  for (const m of COMMON_MTUS) {
+    if (sizes.length >= cap - 1) break;
+    if (m < max && m >= floor) sizes.push(m);
+  }
+  const smallest = sizes[sizes.length - 1];
+  const mid = floor + Math.floor((smallest - floor) / 2);
+  if (sizes.length < cap && mid >= floor && !sizes.includes(mid)) sizes.push(mid);
+  return sizes;
+}
+
+/** n points splitting the possible answers [from-1, to] into n+1 nearly equal groups. */
+export function split(from: number, to: number, n: number): number[] {
+  const count = to - from + 2;
+  const out: number[] = [];
+  for (let i = 1; i <= n; i++) {
+    const p = from - 1 + Math.ceil((i * count) / (n + 1));
+    if (p >= from && p <= to && !out.includes(p)) out.push(p);
+  }
+  return out;
+}
+
+export interface PlanInput {
+  a: Assessment;
+  floor: number;
+  /** How many more probes may be in flight now (parallel - active), already capped by the budget. */
+  free: number;
+}
+
+/** Sizes to send now (repeats mean several probes of that size). */
+export function plan({ a, floor, free }: PlanInput): number[] {
+  const out: number[] = [];
+  if (free <= 0) return out;
+  const add = (size: number, n = 1): void => {
+    for (let i = 0; i < n && out.length < free; i++) out.push(size);
+  };
+  const c = (a.lo ?? floor - 1) + 1;
+  if (c > a.upper) return out;
+  const needControl = (): boolean => a.lo !== null && !a.smallerInFlight(c);
+
+  // 1. PTB-pointed sizes: one round trip to the exact answer when the router told the truth.
+  for (const h of a.hints) add(h);
+  if (out.length > 0) return out;
+
+  const sc = a.sizes.get(c);
+  const pendingAt = (s: number): number => {
+    const st = a.sizes.get(s);
+    return st ? st.active + st.overdue : 0;
+  };
+
+  // 2. c itself is suspect: confirm (or refute) the limit right there.
+  if (a.edge < c) {
+    if (!sc || sc.unsettledPtb) return out; // a PTB for c is settling: wait for it
+    const revivable = a.lo === null || a.smallerInFlight(c) ? sc.lostNotAlive : 0;
+    const need = a.confirmations - sc.failures - pendingAt(c) - revivable;
+    if (need > 0) {
+      if (needControl()) add(a.lo!);
+      add(c, need);
+    }
+    return out;
+  }
+
+  // 3. Refine [c, edge], once the previous round there has been answered (or gone overdue).
+  for (let s = c; s <= a.edge; s++) if ((a.sizes.get(s)?.active ?? 0) > 0) return out;
+  const lossMode = a.edgeBy ? a.edgeBy === 'loss' : a.upperBy === 'loss';
+  if (lossMode && needControl()) add(a.lo!);
+  let n = free - out.length;
+  if (!lossMode) n = Math.min(n, PTB_ROUND);
+  const w = a.edge - c + 1;
+  const k = a.confirmations;
+  if (w <= n) {
+    // Few sizes left: all of them, and in silence (no ICMP cost) extra copies so that the one just
+    // above the answer already has its confirmations when the round times out.
+    const room = out.length + n;
+    for (let s = c; s <= a.edge; s++) add(s);
+    if (lossMode) {
+      for (let copy = 1; copy < k; copy++) {
+        for (let s = c; s <= a.edge && out.length < room; s++) add(s);
+      }
+    }
+  } else if (lossMode && n >= k + 2) {
+    // The largest delivered size is usually a plateau and the limit sits right above it.
+    add(c, k);
+    for (const p of split(c + 1, a.edge, n - k)) add(p);
+  } else {
+    for (const p of split(c, a.edge, n)) add(p);
+  }
+  return out;
+}
