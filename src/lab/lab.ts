@@ -294,8 +294,11 @@ export class Lab {
   }
 
   /**
-   * Move this process's JS thread into a node's namespace: sockets opened afterwards (by the
-   * native binding or by Node's net/dgram) live there. leave() returns; destroy() leaves too.
+   * Move this process's JS thread into a node's namespace: sockets opened afterwards live there.
+   * leave() returns; destroy() leaves too. The native binding's socket() creates its fd at once;
+   * Node's dgram/net create theirs only at bind/connect, after an async lookup — stay entered
+   * until 'listening'/'connect' (and check the local address) or the socket lands in the root
+   * namespace. Everything else this process does meanwhile also runs in the node's namespace.
    */
   enter(node: string): void {
     this.alive();

@@ -147,11 +147,16 @@ export function planLab(spec: PathSpec): LabPlan {
 /** Address of one end of link `link`: left = .1 / ::1, right = .2 / ::2. */
 export function linkAddress(link: number, family: Family, end: 'left' | 'right'): string {
   const host = end === 'left' ? 1 : 2;
-  return family === 4 ? `198.18.${link}.${host}` : `2001:db8:${link.toString(16)}::${host}`;
+  return family === 4 ? `198.18.${link}.${host}` : `${v6Net(link)}${host}`;
 }
 
 export function linkPrefix(link: number, family: Family): string {
-  return family === 4 ? `198.18.${link}.0/24` : `2001:db8:${link.toString(16)}::/64`;
+  return family === 4 ? `198.18.${link}.0/24` : `${v6Net(link)}/64`;
+}
+
+/** 2001:db8:<link>:: in canonical (RFC 5952) form, as tools print it: link 0 is 2001:db8::. */
+function v6Net(link: number): string {
+  return link === 0 ? '2001:db8::' : `2001:db8:${link.toString(16)}::`;
 }
 
 export function overlayAddress(family: Family, end: 'client' | 'server'): string {
