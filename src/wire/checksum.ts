@@ -19,7 +19,7 @@ import { UsageError } from '../errors.js';
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 /** Below this many bytes the plain byte loop beats setting up a typed-array view. */
-const SMALL = 128;
+const SMALL = 96;
 /** 2^20 words of < 2^32 each keep the float64 accumulator exact (< 2^53). */
 const CHUNK_WORDS = 1 << 20;
 
@@ -34,14 +34,25 @@ function swap16(x: number): number {
   return ((x & 0xff) << 8) | (x >>> 8);
 }
 
-/** Big-endian word sum of buf[start, end) with plain byte reads. */
+/**
+ * Big-endian word sum of buf[start, end) with plain byte reads: high (even) and low (odd) bytes
+ * summed apart, 8 at a time, and combined once — faster than building words for short buffers.
+ */
 function sumBytes(buf: Uint8Array, start: number, end: number): number {
-  let s = 0;
+  let hi = 0;
+  let lo = 0;
   let i = start;
-  const even = end - ((end - start) & 1);
-  for (; i < even; i += 2) s += (buf[i] << 8) | buf[i + 1];
-  if (i < end) s += buf[i] << 8; // odd length: last byte is the high half of a zero-padded word
-  return s;
+  const end8 = end - ((end - start) & 7);
+  for (; i < end8; i += 8) {
+    hi += buf[i] + buf[i + 2] + buf[i + 4] + buf[i + 6];
+    lo += buf[i + 1] + buf[i + 3] + buf[i + 5] + buf[i + 7];
+  }
+  for (; i + 1 < end; i += 2) {
+    hi += buf[i];
+    lo += buf[i + 1];
+  }
+  if (i < end) hi += buf[i]; // odd length: the last byte is the high half of a zero-padded word
+  return hi * 256 + lo;
 }
 
 /**
