@@ -42,6 +42,8 @@ export type DiscoverEvent =
 export interface PtbReport {
   from: string;
   nextHopMtu: number;
+  /** Sizes of the probes this router answered with this value. */
+  sizes: number[];
   accepted: boolean;
   reason: string;
 }
@@ -137,7 +139,7 @@ export async function discover(target: string, options: DiscoverOptions = {}): P
     localMtu,
     probes: totalProbes,
     elapsedMs: Math.round((performance.now() - started) * 10) / 10,
-    ptbs: r.ptbs,
+    ptbs: groupPtbs(r.ptbs),
     blackHole: r.blackHole,
     ...(r.blackHoleAbove !== undefined ? { blackHoleAbove: r.blackHoleAbove } : {}),
     methodsTried: tried,
@@ -173,6 +175,7 @@ function runSearch(
       family,
       floor,
       max,
+      maxIsLocal: max >= localMtu,
       ...(options.timeoutMs !== undefined ? { maxTimeoutMs: options.timeoutMs } : {}),
       ...(options.maxProbes !== undefined ? { maxProbes: options.maxProbes } : {}),
     },
@@ -186,6 +189,10 @@ function runSearch(
   return new Promise<RunResult>((resolve, reject) => {
     let timer: NodeJS.Timeout | undefined;
     let done = false;
+    // A send may deliver earlier probes' answers synchronously (it drains the error queue); those
+    // are recorded after the batch is out, so the search never sees a poll inside a poll.
+    let sending = false;
+    const pending: Array<[number, ProbeOutcome]> = [];
 
     const finish = (aborted: boolean): void => {
       if (done) return;
@@ -202,13 +209,22 @@ function runSearch(
       if (done) return;
       try {
         const { send, wakeAt } = search.poll(now());
-        for (const order of send) {
-          const t = prober.send(address, order.size);
-          tokens.set(t, order.token);
-          sent++;
-          const ev = { type: 'probe' as const, method: prober.method, size: order.size, token: order.token, atMs: now() };
-          options.onEvent?.(ev);
-          if (probeChannel.hasSubscribers) probeChannel.publish(ev);
+        sending = true;
+        try {
+          for (const order of send) {
+            const ev = { type: 'probe' as const, method: prober.method, size: order.size, token: order.token, atMs: now() };
+            options.onEvent?.(ev);
+            if (probeChannel.hasSubscribers) probeChannel.publish(ev);
+            const t = prober.send(address, order.size);
+            tokens.set(t, order.token);
+            sent++;
+          }
+        } finally {
+          sending = false;
+        }
+        if (pending.length > 0) {
+          for (const [token, outcome] of pending.splice(0)) onOutcome(token, outcome);
+          return;
         }
         if (search.finished) return finish(false);
         if (timer) clearTimeout(timer);
@@ -221,6 +237,10 @@ function runSearch(
     };
 
     const onOutcome = (token: number, outcome: ProbeOutcome): void => {
+      if (sending) {
+        pending.push([token, outcome]);
+        return;
+      }
       const st = tokens.get(token);
       if (st === undefined || done) return;
       if (outcome.kind === 'delivered') deliveredAny = true;
@@ -246,6 +266,18 @@ function runSearch(
     options.signal?.addEventListener('abort', onAbort, { once: true });
     pump();
   });
+}
+
+/** One entry per (router, value, verdict): a router answers every oversized probe alike. */
+function groupPtbs(ptbs: SearchResult['ptbs']): PtbReport[] {
+  const out = new Map<string, PtbReport>();
+  for (const p of ptbs) {
+    const key = `${p.from}|${p.nextHopMtu}|${p.accepted}|${p.reason}`;
+    const g = out.get(key);
+    if (g) g.sizes.push(p.size);
+    else out.set(key, { from: p.from, nextHopMtu: p.nextHopMtu, accepted: p.accepted, reason: p.reason, sizes: [p.size] });
+  }
+  return [...out.values()];
 }
 
 function validate(o: DiscoverOptions): void {

@@ -142,7 +142,9 @@ export function render(r: DiscoverResult): string {
   }
   if (!r.exact || r.pmtu === null) out.push(`  known: between ${r.lowerBound} and ${r.upperBound} bytes${r.reason ? ` — ${r.reason}` : ''}`);
   for (const ptb of r.ptbs) {
-    out.push(`  ${ptb.accepted ? 'PTB' : 'ignored PTB'} from ${ptb.from}: next-hop MTU ${ptb.nextHopMtu}${ptb.accepted ? '' : ` (${ptb.reason})`}`);
+    const n = ptb.sizes.length;
+    const what = ptb.accepted ? 'PTB' : 'ignored PTB';
+    out.push(`  ${what} from ${ptb.from}: next-hop MTU ${ptb.nextHopMtu}${ptb.accepted ? '' : ` (${ptb.reason})`}${n > 1 ? ` — for ${n} probes of ${Math.min(...ptb.sizes)}..${Math.max(...ptb.sizes)} bytes` : ''}`);
   }
   if (r.blackHole) {
     out.push(`  black hole: packets above ${r.blackHoleAbove ?? r.lowerBound} bytes vanish and no router says why`);

@@ -1,5 +1,6 @@
 // Registry of subcommands, in the order --help lists them.
 import type { Command } from '../command.js';
+import { discoverCommand } from './discover.js';
 import { explainCommand } from './explain.js';
 
-export const commands: Command[] = [explainCommand];
+export const commands: Command[] = [discoverCommand, explainCommand];
