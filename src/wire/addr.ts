@@ -84,6 +84,29 @@ export function ipToBytes(addr: string, family?: IpFamily): Buffer {
   return out;
 }
 
+// Probes use a handful of addresses over and over: remember recent parses (bounded, cleared when
+// full) so encoders do not re-run the parser per packet. Entries are never handed out, only copied.
+const parsed = new Map<string, Buffer>();
+const PARSED_MAX = 4096;
+
+/** ipToBytes through the cache. The result is shared: read it, never write to it. */
+export function ipBytesShared(addr: string): Buffer {
+  let b = parsed.get(addr);
+  if (b === undefined) {
+    b = ipToBytes(addr);
+    if (parsed.size >= PARSED_MAX) parsed.clear();
+    parsed.set(addr, b);
+  }
+  return b;
+}
+
+/** Writes the bytes of `addr` (of `family`) at buf[offset]; returns the number of bytes written. */
+export function writeIp(addr: string, family: IpFamily, buf: Buffer, offset: number): number {
+  const b = ipBytesShared(addr);
+  if ((b.length === 4 ? 4 : 6) !== family) throw bad(addr, `is not an IPv${family} address`);
+  return b.copy(buf, offset);
+}
+
 /** Text form of the 4 (family 4) or 16 (family 6) address bytes at `offset`. */
 export function bytesToIp(buf: Buffer, offset: number, family: IpFamily): string {
   const n = family === 4 ? 4 : 16;
@@ -123,19 +146,32 @@ export function canonicalIp(addr: string): string {
   return bytesToIp(b, 0, b.length === 4 ? 4 : 6);
 }
 
+const HEX2 = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+function hexDigit(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48; // 0-9
+  const l = c | 0x20; // fold to lowercase
+  return l >= 97 && l <= 102 ? l - 87 : -1; // a-f
+}
+
 /** 6 bytes of a MAC address written as "aa:bb:cc:dd:ee:ff" (or with '-'). */
 export function macToBytes(mac: string): Buffer {
-  const parts = typeof mac === 'string' ? mac.split(/[:-]/) : [];
-  if (parts.length !== 6 || !parts.every((p) => /^[0-9a-fA-F]{2}$/.test(p))) {
-    throw new DecodeError('MAC address', `${JSON.stringify(mac)} is not six hex bytes`);
+  const out = Buffer.alloc(6);
+  const ok = typeof mac === 'string' && mac.length === 17;
+  for (let i = 0; ok && i < 6; i++) {
+    const h = hexDigit(mac.charCodeAt(3 * i));
+    const l = hexDigit(mac.charCodeAt(3 * i + 1));
+    const sep = i < 5 ? mac[3 * i + 2] : ':';
+    if (h < 0 || l < 0 || (sep !== ':' && sep !== '-')) break;
+    out[i] = (h << 4) | l;
+    if (i === 5) return out;
   }
-  return Buffer.from(parts.map((p) => parseInt(p, 16)));
+  throw new DecodeError('MAC address', `${JSON.stringify(mac)} is not six hex bytes`);
 }
 
 /** Lowercase colon form of the 6 MAC bytes at `offset`. */
 export function bytesToMac(buf: Buffer, offset = 0): string {
   if (offset < 0 || offset + 6 > buf.length) throw new DecodeError('MAC address', 'truncated', offset);
-  const parts: string[] = [];
-  for (let i = 0; i < 6; i++) parts.push(buf[offset + i].toString(16).padStart(2, '0'));
-  return parts.join(':');
+  const b = offset;
+  return `${HEX2[buf[b]]}:${HEX2[buf[b + 1]]}:${HEX2[buf[b + 2]]}:${HEX2[buf[b + 3]]}:${HEX2[buf[b + 4]]}:${HEX2[buf[b + 5]]}`;
 }

@@ -19,7 +19,9 @@ export function target(buf: Buffer | undefined, offset: number, n: number, what:
   return buf;
 }
 
+const MAX = Array.from({ length: 33 }, (_, bits) => 2 ** bits - 1);
+
 export function checkInt(v: number, bits: number, what: string): number {
-  if (!Number.isInteger(v) || v < 0 || v > 2 ** bits - 1) throw new UsageError(`${what} must be an integer 0..${2 ** bits - 1}, got ${v}`);
+  if (!(v >= 0 && v <= MAX[bits] && Number.isInteger(v))) throw new UsageError(`${what} must be an integer 0..${MAX[bits]}, got ${v}`);
   return v;
 }

@@ -3,7 +3,7 @@
 // Destination unreachable carries the next-hop MTU in bytes 6-7 (RFC 1191; meaningful for code 4,
 // "fragmentation needed"); 0 there is an old router that did not fill it in.
 import { UsageError } from '../errors.js';
-import { bytesToIp, ipToBytes } from './addr.js';
+import { bytesToIp, writeIp } from './addr.js';
 import { checkInt, need, target } from './bounds.js';
 import { checksum, verify } from './checksum.js';
 import { bodyLength, splitBody, writeBody, type IcmpExtension, type IcmpExtensionInput } from './icmp-extension.js';
@@ -128,7 +128,7 @@ export function encode(m: Icmpv4Message<unknown>, buf?: Buffer, offset = 0): Buf
       break;
     }
     case 'redirect':
-      ipToBytes(m.gateway, 4).copy(b, o + 4);
+      writeIp(m.gateway, 4, b, o + 4);
       m.quoted.copy(b, o + 8);
       break;
     case 'other':
@@ -149,29 +149,31 @@ export function decode(buf: Buffer, offset = 0): DecodedIcmpv4 {
   const o = offset;
   const type = buf[o];
   const code = buf[o + 1];
-  const common = { type, code, checksum: buf.readUInt16BE(o + 2), checksumValid: verify(buf, o, buf.length) };
+  // Fields listed in each literal (no spread): object spread here cost ~10x in decode time.
+  const checksum = buf.readUInt16BE(o + 2);
+  const checksumValid = verify(buf, o, buf.length);
   const body = Buffer.from(buf.subarray(o + 8));
   decode.bytes = buf.length - o;
   switch (type) {
     case 0:
     case 8:
-      return { kind: type === 8 ? 'echoRequest' : 'echoReply', ...common, id: buf.readUInt16BE(o + 4), seq: buf.readUInt16BE(o + 6), payload: body };
+      return { kind: type === 8 ? 'echoRequest' : 'echoReply', type, code, checksum, checksumValid, id: buf.readUInt16BE(o + 4), seq: buf.readUInt16BE(o + 6), payload: body };
     case 3: {
       const { quoted, extension } = splitBody(body, buf[o + 5], 4);
-      return { kind: 'destUnreachable', ...common, nextHopMtu: buf.readUInt16BE(o + 6), quoted, extension };
+      return { kind: 'destUnreachable', type, code, checksum, checksumValid, nextHopMtu: buf.readUInt16BE(o + 6), quoted, extension };
     }
     case 11: {
       const { quoted, extension } = splitBody(body, buf[o + 5], 4);
-      return { kind: 'timeExceeded', ...common, quoted, extension };
+      return { kind: 'timeExceeded', type, code, checksum, checksumValid, quoted, extension };
     }
     case 12: {
       const { quoted, extension } = splitBody(body, buf[o + 5], 4);
-      return { kind: 'parameterProblem', ...common, pointer: buf[o + 4], quoted, extension };
+      return { kind: 'parameterProblem', type, code, checksum, checksumValid, pointer: buf[o + 4], quoted, extension };
     }
     case 5:
-      return { kind: 'redirect', ...common, gateway: bytesToIp(buf, o + 4, 4), quoted: body };
+      return { kind: 'redirect', type, code, checksum, checksumValid, gateway: bytesToIp(buf, o + 4, 4), quoted: body };
     default:
-      return { kind: 'other', ...common, rest: Buffer.from(buf.subarray(o + 4, o + 8)), payload: body };
+      return { kind: 'other', type, code, checksum, checksumValid, rest: Buffer.from(buf.subarray(o + 4, o + 8)), payload: body };
   }
 }
 decode.bytes = 0;

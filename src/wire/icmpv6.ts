@@ -5,7 +5,7 @@
 // Packet Too Big carries a 32-bit MTU; destination unreachable and time exceeded may carry an
 // RFC 4884 extension (length attribute in byte 4, 64-bit words).
 import { UsageError } from '../errors.js';
-import { bytesToIp, ipToBytes } from './addr.js';
+import { bytesToIp, writeIp } from './addr.js';
 import { checkInt, need, target } from './bounds.js';
 import { checksum, sum } from './checksum.js';
 import { bodyLength, splitBody, writeBody, type IcmpExtension, type IcmpExtensionInput } from './icmp-extension.js';
@@ -158,8 +158,8 @@ export function encode(m: Icmpv6Message<unknown>, buf?: Buffer, offset = 0, pseu
       m.quoted.copy(b, o + 8);
       break;
     case 'redirect':
-      ipToBytes(m.target, 6).copy(b, o + 8);
-      ipToBytes(m.destination, 6).copy(b, o + 24);
+      writeIp(m.target, 6, b, o + 8);
+      writeIp(m.destination, 6, b, o + 24);
       m.options.copy(b, o + 40);
       break;
     case 'other':
@@ -179,41 +179,38 @@ export function decode(buf: Buffer, offset = 0, pseudo?: PseudoHeader): DecodedI
   const o = offset;
   const type = buf[o];
   const code = buf[o + 1];
-  const common = {
-    type,
-    code,
-    checksum: buf.readUInt16BE(o + 2),
-    checksumValid: pseudo ? verifyChecksum(buf, pseudo, o, buf.length) : undefined,
-  };
+  // Fields listed in each literal (no spread): object spread here cost ~10x in decode time.
+  const checksum = buf.readUInt16BE(o + 2);
+  const checksumValid = pseudo ? verifyChecksum(buf, pseudo, o, buf.length) : undefined;
   const body = Buffer.from(buf.subarray(o + 8));
   decode.bytes = buf.length - o;
   switch (type) {
     case 128:
     case 129:
-      return { kind: type === 128 ? 'echoRequest' : 'echoReply', ...common, id: buf.readUInt16BE(o + 4), seq: buf.readUInt16BE(o + 6), payload: body };
+      return { kind: type === 128 ? 'echoRequest' : 'echoReply', type, code, checksum, checksumValid, id: buf.readUInt16BE(o + 4), seq: buf.readUInt16BE(o + 6), payload: body };
     case 1: {
       const { quoted, extension } = splitBody(body, buf[o + 4], 8);
-      return { kind: 'destUnreachable', ...common, quoted, extension };
+      return { kind: 'destUnreachable', type, code, checksum, checksumValid, quoted, extension };
     }
     case 2:
-      return { kind: 'packetTooBig', ...common, mtu: buf.readUInt32BE(o + 4), quoted: body };
+      return { kind: 'packetTooBig', type, code, checksum, checksumValid, mtu: buf.readUInt32BE(o + 4), quoted: body };
     case 3: {
       const { quoted, extension } = splitBody(body, buf[o + 4], 8);
-      return { kind: 'timeExceeded', ...common, quoted, extension };
+      return { kind: 'timeExceeded', type, code, checksum, checksumValid, quoted, extension };
     }
     case 4:
-      return { kind: 'parameterProblem', ...common, pointer: buf.readUInt32BE(o + 4), quoted: body };
+      return { kind: 'parameterProblem', type, code, checksum, checksumValid, pointer: buf.readUInt32BE(o + 4), quoted: body };
     case 137:
       need(buf, o, 40, 'ICMPv6 redirect');
       return {
         kind: 'redirect',
-        ...common,
+        type, code, checksum, checksumValid,
         target: bytesToIp(buf, o + 8, 6),
         destination: bytesToIp(buf, o + 24, 6),
         options: Buffer.from(buf.subarray(o + 40)),
       };
     default:
-      return { kind: 'other', ...common, rest: Buffer.from(buf.subarray(o + 4, o + 8)), payload: body };
+      return { kind: 'other', type, code, checksum, checksumValid, rest: Buffer.from(buf.subarray(o + 4, o + 8)), payload: body };
   }
 }
 decode.bytes = 0;

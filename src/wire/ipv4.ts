@@ -3,7 +3,7 @@
 // in `checksumValid` instead of thrown: headers quoted inside ICMP errors are legitimately altered
 // on the way (TTL decremented, NAT rewrites) and must still be readable.
 import { DecodeError, UsageError } from '../errors.js';
-import { bytesToIp, ipToBytes } from './addr.js';
+import { bytesToIp, writeIp } from './addr.js';
 import { checkInt, need, target } from './bounds.js';
 import { checksum, verify } from './checksum.js';
 
@@ -59,8 +59,8 @@ export function encode(h: Ipv4Header, buf?: Buffer, offset = 0): Buffer {
   b[o + 8] = checkInt(h.ttl, 8, 'ttl');
   b[o + 9] = checkInt(h.protocol, 8, 'protocol');
   b.writeUInt16BE(0, o + 10);
-  ipToBytes(h.src, 4).copy(b, o + 12);
-  ipToBytes(h.dst, 4).copy(b, o + 16);
+  writeIp(h.src, 4, b, o + 12);
+  writeIp(h.dst, 4, b, o + 16);
   const opts = h.options ?? Buffer.alloc(0);
   opts.copy(b, o + 20);
   b.fill(0, o + 20 + opts.length, o + n);

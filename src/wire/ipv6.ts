@@ -4,7 +4,7 @@
 // which is taken as the upper-layer protocol. Every step consumes at least 8 bytes and the chain
 // is capped, so hostile input cannot loop.
 import { DecodeError, UsageError } from '../errors.js';
-import { bytesToIp, ipToBytes } from './addr.js';
+import { bytesToIp, writeIp } from './addr.js';
 import { checkInt, need, target } from './bounds.js';
 import {
   IPPROTO_AH,
@@ -93,8 +93,8 @@ export function encode(h: Ipv6Header, buf?: Buffer, offset = 0): Buffer {
   b.writeUInt16BE(checkInt(h.payloadLength, 16, 'payloadLength'), o + 4);
   b[o + 6] = exts.length > 0 ? exts[0].type : checkInt(h.protocol, 8, 'protocol');
   b[o + 7] = checkInt(h.hopLimit, 8, 'hopLimit');
-  ipToBytes(h.src, 6).copy(b, o + 8);
-  ipToBytes(h.dst, 6).copy(b, o + 24);
+  writeIp(h.src, 6, b, o + 8);
+  writeIp(h.dst, 6, b, o + 24);
   o += HEADER_LENGTH;
   exts.forEach((e, i) => {
     if (!isExtensionHeader(e.type)) throw new UsageError(`${e.type} is not an IPv6 extension header`);

@@ -133,16 +133,16 @@ type Head = Omit<QuotedDatagram, 'quotedLength' | 'payloadQuoted' | 'complete' |
 
 function finish(q: Buffer, head: Head, transportHere: boolean): QuotedDatagram {
   // Cut RFC 4884 zero padding (and nonsense lengths) using the original length.
-  const end = head.totalLength !== null && head.totalLength >= head.headerLength ? Math.min(q.length, head.totalLength) : q.length;
-  const t = q.subarray(head.headerLength, Math.max(end, head.headerLength));
-  const transport = transportHere ? decodeTransport(t, head.family, head.protocol) : null;
-  return {
-    ...head,
-    quotedLength: Math.max(end, head.headerLength),
-    payloadQuoted: Math.max(0, t.length - 8),
-    complete: head.totalLength !== null && q.length >= head.totalLength,
-    transport,
-  };
+  const { totalLength, headerLength } = head;
+  const end = totalLength !== null && totalLength >= headerLength ? Math.min(q.length, totalLength) : q.length;
+  const quotedLength = Math.max(end, headerLength);
+  const t = q.subarray(headerLength, quotedLength);
+  const out = head as QuotedDatagram; // completed in place: one object per quote
+  out.quotedLength = quotedLength;
+  out.payloadQuoted = Math.max(0, t.length - 8);
+  out.complete = totalLength !== null && q.length >= totalLength;
+  out.transport = transportHere ? decodeTransport(t, head.family, head.protocol) : null;
+  return out;
 }
 
 function decodeTransport(t: Buffer, family: 4 | 6, protocol: number): QuotedTransport | null {
