@@ -33,6 +33,14 @@ export function inFlight(p: ProbeRecord): boolean {
   return !answered(p) && p.lostAt === undefined;
 }
 
+export interface Hint {
+  size: number;
+  /** A probe of this size is in flight: wait for it rather than hunting elsewhere. */
+  pending: boolean;
+  /** m+1 of some PTB's m: the size that proves the boundary (a PTB, or silence when rate-limited). */
+  above: boolean;
+}
+
 export type UpperReason = 'max' | 'local' | 'ptb' | 'loss';
 
 export interface SizeState {
@@ -65,10 +73,12 @@ export interface Assessment {
   /** Interface MTU reported by the local stack, if any. */
   localMtu?: number;
   sizes: Map<number, SizeState>;
-  /** Sizes that PTB next-hop MTUs point at (m and m+1), not probed yet, within (lo, edge]. */
-  hints: number[];
+  /** Sizes PTB next-hop MTUs point at (m and m+1) worth sending, or already on their way. */
+  hints: Hint[];
   /** Observed loss rate of sizes known to pass. */
   lossRate: number;
+  /** Some router has (nearly) used its ICMP error burst: expect silence instead of PTBs for a while. */
+  icmpExhausted: boolean;
   /** Probes in flight and not overdue, all sizes (what `parallel` limits). */
   active: number;
   /** Some probe smaller than `size` is in flight (it may still prove the path alive). */
@@ -86,6 +96,8 @@ export interface AssessInput {
 /** Probability of mistaking random loss for a size limit that we accept per confirmed size. */
 const FALSE_LIMIT_RISK = 1e-4;
 export const MIN_CONFIRMATIONS = 3;
+const ICMP_BURST = 6;
+const ICMP_WINDOW_MS = 1000;
 export const MAX_CONFIRMATIONS = 6;
 
 /** Plausible as a router's statement about a probe of `size`: RFC 1191/8201 bounds. */
@@ -211,19 +223,58 @@ export function assess({ probes, floor, max, rtt, now }: AssessInput): Assessmen
   // Search points from PTBs: the reported next-hop MTU (to confirm by delivery) and one above it
   // (to prove the boundary). RFC 1191: a PTB with 0 means "too big" without a number; try the
   // plateau below the probe instead.
+  // The claimed MTU is re-probed after a loss (until confirmed lost): it is the likeliest answer, and
+  // one random loss there must not send the search off into a k-ary hunt below it.
   const probed = new Set(probes.filter((p) => !p.timeExceeded).map((p) => p.size));
   const hintSet = new Set<number>();
+  const above = new Set<number>();
   for (const p of probes) {
     if (!p.tooBig || p.size <= base || p.delivered) continue;
     const m = p.tooBig.nextHopMtu;
-    const points = plausibleNextHop(m, p.size, floor) ? [m, m + 1] : m === 0 ? [rfc1191Guess(p.size, floor)] : [];
-    for (const x of points) if (x !== undefined && x > base && x <= edge && !probed.has(x)) hintSet.add(x);
+    if (plausibleNextHop(m, p.size, floor)) {
+      hintSet.add(m);
+      hintSet.add(m + 1);
+      above.add(m + 1);
+    } else if (m === 0) {
+      const guess = rfc1191Guess(p.size, floor);
+      if (guess !== undefined) hintSet.add(guess);
+    }
   }
-  const hints = [...hintSet].sort((a, b) => a - b);
+  const hints: Hint[] = [];
+  for (const x of [...hintSet].sort((a, b) => a - b)) {
+    if (x <= base || x > upper) continue;
+    const st = sizes.get(x);
+    if (!probed.has(x)) {
+      if (x <= edge) hints.push({ size: x, pending: false, above: above.has(x) });
+    } else if (st && st.active + st.overdue > 0) {
+      hints.push({ size: x, pending: true, above: above.has(x) });
+    } else if (st && hintSet.has(x + 1) && !st.ptb && st.failures + st.lostNotAlive > 0) {
+      hints.push({ size: x, pending: false, above: false }); // the claimed MTU itself (x+1 also pointed at), lost once
+    }
+  }
+
+  // Routers send about 6 ICMP errors in a burst, then 1/s (Linux icmp_ratelimit, per destination).
+  // After 5 from one router within a second, its next "too big" will most likely be silence.
+  // Probes still in flight above what a router said (or above the smallest size it refused) will
+  // draw on the same burst, so they count too.
+  const recent = new Map<string, { count: number; limit: number }>();
+  for (const p of probes) {
+    if (!p.tooBig || now - p.tooBig.at >= ICMP_WINDOW_MS) continue;
+    const m = p.tooBig.nextHopMtu;
+    const limit = plausibleNextHop(m, p.size, floor) ? m : p.size - 1;
+    const r = recent.get(p.tooBig.from);
+    if (r) {
+      r.count++;
+      r.limit = Math.min(r.limit, limit);
+    } else recent.set(p.tooBig.from, { count: 1, limit });
+  }
+  const icmpExhausted = [...recent.values()].some(
+    (r) => r.count + probes.filter((q) => inFlight(q) && q.size > r.limit).length >= ICMP_BURST - 1,
+  );
 
   const smallerInFlight = (size: number): boolean => probes.some((q) => q.size < size && inFlight(q));
 
-  return { lo, upper, upperBy, edge, edgeBy, confirmations, localMtu, sizes, hints, lossRate, active, smallerInFlight };
+  return { lo, upper, upperBy, edge, edgeBy, confirmations, localMtu, sizes, hints, lossRate, active, icmpExhausted, smallerInFlight };
 }
 
 function rfc1191Guess(size: number, floor: number): number | undefined {

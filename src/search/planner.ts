@@ -11,6 +11,8 @@
 import { COMMON_MTUS } from './plateaus.js';
 import type { Assessment } from './evidence.js';
 
+const PLATEAUS: ReadonlySet<number> = new Set(COMMON_MTUS);
+
 /** Cap of the first round: max + plateaus + split; 5 plateaus above 1400 + the boundary = 6 PTBs. */
 const FIRST_ROUND = 8;
 /** Cap of a refining round that meets PTBs rather than silence. */
@@ -59,8 +61,14 @@ export function plan({ a, floor, free }: PlanInput): number[] {
   const needControl = (): boolean => a.lo !== null && !a.smallerInFlight(c);
 
   // 1. PTB-pointed sizes: one round trip to the exact answer when the router told the truth.
-  for (const h of a.hints) add(h);
-  if (out.length > 0) return out;
+  let waitForHint = false;
+  for (const h of a.hints) {
+    if (h.pending) waitForHint = true;
+    // m+1 just above a delivered m will be answered by silence if the router's burst is spent:
+    // send the confirmations at once rather than one per timeout.
+    else add(h.size, a.icmpExhausted && h.above ? a.confirmations : 1);
+  }
+  if (out.length > 0 || waitForHint) return out;
 
   const sc = a.sizes.get(c);
   const pendingAt = (s: number): number => {
@@ -82,24 +90,34 @@ export function plan({ a, floor, free }: PlanInput): number[] {
 
   // 3. Refine [c, edge], once the previous round there has been answered (or gone overdue).
   for (let s = c; s <= a.edge; s++) if ((a.sizes.get(s)?.active ?? 0) > 0) return out;
-  const lossMode = a.edgeBy ? a.edgeBy === 'loss' : a.upperBy === 'loss';
-  if (lossMode && needControl()) add(a.lo!);
-  let n = free - out.length;
+  // Silence expected: the edge was set by loss, or the routers' ICMP burst is spent.
+  const lossMode = a.icmpExhausted || (a.edgeBy ? a.edgeBy === 'loss' : a.upperBy === 'loss');
+  let n = free;
   if (!lossMode) n = Math.min(n, PTB_ROUND);
   const w = a.edge - c + 1;
   const k = a.confirmations;
-  if (w <= n) {
-    // Few sizes left: all of them, and in silence (no ICMP cost) extra copies so that the one just
-    // above the answer already has its confirmations when the round times out.
-    const room = out.length + n;
+  // In silence, the smallest suspect is probed again too: if its loss was random, this saves the
+  // rounds of hunting below it; if not, it counts toward confirming the limit.
+  const suspect = a.edge + 1;
+  const suspectSt = a.sizes.get(suspect);
+  const suspectNeed =
+    lossMode && suspect <= a.upper && suspectSt && pendingAt(suspect) === 0 ? Math.max(0, k - suspectSt.failures) : 0;
+  if (w + suspectNeed <= n) {
+    // Few sizes left: all of them, and in silence (no ICMP cost) copies, so that whichever turns out
+    // to be just above the answer has its confirmations when this round times out.
+    add(suspect, suspectNeed);
     for (let s = c; s <= a.edge; s++) add(s);
     if (lossMode) {
-      for (let copy = 1; copy < k; copy++) {
-        for (let s = c; s <= a.edge && out.length < room; s++) add(s);
-      }
+      for (let copy = 1; copy < k; copy++) for (let s = c; s <= a.edge; s++) add(s);
     }
-  } else if (lossMode && n >= k + 2) {
-    // The largest delivered size is usually a plateau and the limit sits right above it.
+    return out;
+  }
+  if (suspectNeed > 0 && n > 1) {
+    add(suspect);
+    n--;
+  }
+  if (lossMode && n >= k + 2 && a.lo !== null && PLATEAUS.has(a.lo)) {
+    // A delivered plateau is the likeliest answer: the limit sits right above it. Confirm now.
     add(c, k);
     for (const p of split(c + 1, a.edge, n - k)) add(p);
   } else {
