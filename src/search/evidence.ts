@@ -77,6 +77,8 @@ export interface Assessment {
   hints: Hint[];
   /** Observed loss rate of sizes known to pass. */
   lossRate: number;
+  /** Anything at all came back (a delivery or an ICMP error). */
+  anyAnswer: boolean;
   /** Some router has (nearly) used its ICMP error burst: expect silence instead of PTBs for a while. */
   icmpExhausted: boolean;
   /** Probes in flight and not overdue, all sizes (what `parallel` limits). */
@@ -274,7 +276,10 @@ export function assess({ probes, floor, max, rtt, now }: AssessInput): Assessmen
 
   const smallerInFlight = (size: number): boolean => probes.some((q) => q.size < size && inFlight(q));
 
-  return { lo, upper, upperBy, edge, edgeBy, confirmations, localMtu, sizes, hints, lossRate, active, icmpExhausted, smallerInFlight };
+  const anyAnswer = probes.some(answered);
+  return {
+    lo, upper, upperBy, edge, edgeBy, confirmations, localMtu, sizes, hints, lossRate, active, icmpExhausted, anyAnswer, smallerInFlight,
+  };
 }
 
 function rfc1191Guess(size: number, floor: number): number | undefined {

@@ -60,6 +60,15 @@ export function plan({ a, floor, free }: PlanInput): number[] {
   if (c > a.upper) return out;
   const needControl = (): boolean => a.lo !== null && !a.smallerInFlight(c);
 
+  // 0. Total silence so far: is anything there at all? Ask with the smallest size, K times.
+  if (!a.anyAnswer) {
+    if (a.active > 0) return out; // the first answers may still come
+    const st = a.sizes.get(floor);
+    const seen = st ? st.overdue + st.lostNotAlive + st.failures : 0;
+    add(floor, Math.max(0, a.confirmations - seen));
+    return out;
+  }
+
   // 1. PTB-pointed sizes: one round trip to the exact answer when the router told the truth.
   let waitForHint = false;
   for (const h of a.hints) {
@@ -101,7 +110,9 @@ export function plan({ a, floor, free }: PlanInput): number[] {
   const suspect = a.edge + 1;
   const suspectSt = a.sizes.get(suspect);
   const suspectNeed =
-    lossMode && suspect <= a.upper && suspectSt && pendingAt(suspect) === 0 ? Math.max(0, k - suspectSt.failures) : 0;
+    lossMode && suspect <= a.upper && suspectSt && suspectSt.active === 0
+      ? Math.max(0, k - suspectSt.failures - suspectSt.overdue)
+      : 0;
   if (w + suspectNeed <= n) {
     // Few sizes left: all of them, and in silence (no ICMP cost) copies, so that whichever turns out
     // to be just above the answer has its confirmations when this round times out.
@@ -112,7 +123,7 @@ export function plan({ a, floor, free }: PlanInput): number[] {
     }
     return out;
   }
-  if (suspectNeed > 0 && n > 1) {
+  if (lossMode && suspect <= a.upper && suspectSt && suspectSt.active === 0 && n > 1) {
     add(suspect);
     n--;
   }

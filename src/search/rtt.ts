@@ -55,6 +55,7 @@ export class RttEstimator {
    * races the real answer would be).
    */
   settle(): number {
-    return this.srtt === undefined ? 0 : 1.25 * this.srtt + 1;
+    // Without any RTT measurement there is no telling how late a delivery may come: wait a timeout.
+    return this.srtt === undefined ? this.timeout() : 1.25 * this.srtt + 1;
   }
 }

@@ -2,6 +2,7 @@
 // ICMP rate limits per router, random loss both ways, RTT with jitter, an on-path PTB forger —
 // and a driver that runs PathMtuSearch on a virtual clock. Pure and seeded: same seed, same run.
 import { MIN_MTU, type Family, type Outcome } from '../probe/outcome.js';
+import { MAX_PACKET } from './plateaus.js';
 import { PathMtuSearch } from './search.js';
 import type { SearchOptions, SearchResult } from './types.js';
 
@@ -91,7 +92,7 @@ export class SimPath {
   get pmtu(): number {
     let m = this.model.localMtu ?? Infinity;
     for (const h of this.model.hops) m = Math.min(m, h.mtu, h.l2Mtu ?? Infinity);
-    return m;
+    return Math.min(m, MAX_PACKET[this.family]);
   }
 
   hopAddress(i: number): string {
