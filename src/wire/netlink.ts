@@ -12,6 +12,8 @@ export const NLMSG_NOOP = 1;
 export const NLMSG_ERROR = 2;
 export const NLMSG_DONE = 3;
 export const NLMSG_OVERRUN = 4;
+export const RTM_NEWLINK = 16;
+export const RTM_GETLINK = 18;
 export const RTM_NEWROUTE = 24;
 export const RTM_DELROUTE = 25;
 export const RTM_GETROUTE = 26;
@@ -401,4 +403,50 @@ export function decodeRoute(payload: Buffer): RouteMessage {
   }
   if (other.length > 0) r.other = other;
   return r;
+}
+
+// ---------------------------------------------------------------------------------------------
+// struct ifinfomsg (RTM_GETLINK / RTM_NEWLINK): enough to name an interface index and read its MTU.
+
+export const IFINFOMSG_LENGTH = 16;
+export const IFLA_MTU = 4;
+export const IFLA_IFNAME = 3;
+
+export interface LinkMessage {
+  /** AF_UNSPEC (0) in requests. */
+  family: number;
+  /** ARPHRD_* device type. */
+  deviceType: number;
+  index: number;
+  /** IFF_* flags. */
+  flags: number;
+  change: number;
+  name?: string;
+  mtu?: number;
+}
+
+export function encodeLink(l: LinkMessage): Buffer {
+  const attrs: RtAttr[] = [];
+  if (l.name !== undefined) attrs.push({ type: IFLA_IFNAME, data: Buffer.from(`${l.name}\0`, 'latin1') });
+  if (l.mtu !== undefined) attrs.push(u32Attr(IFLA_MTU, l.mtu));
+  const b = Buffer.alloc(IFINFOMSG_LENGTH + attrsLength(attrs));
+  b[0] = checkInt(l.family, 8, 'ifi_family');
+  w16(b, checkInt(l.deviceType, 16, 'ifi_type'), 2);
+  ws32(b, l.index, 4);
+  w32(b, checkInt(l.flags, 32, 'ifi_flags'), 8);
+  w32(b, checkInt(l.change, 32, 'ifi_change'), 12);
+  encodeAttrs(attrs, b, IFINFOMSG_LENGTH);
+  return b;
+}
+
+export function decodeLink(payload: Buffer): LinkMessage {
+  need(payload, 0, IFINFOMSG_LENGTH, 'ifinfomsg');
+  const l: LinkMessage = { family: payload[0], deviceType: r16(payload, 2), index: s32(payload, 4), flags: r32(payload, 8), change: r32(payload, 12) };
+  for (const a of decodeAttrs(payload, IFINFOMSG_LENGTH)) {
+    if (a.type === IFLA_IFNAME) {
+      const nul = a.data.indexOf(0);
+      l.name = a.data.toString('latin1', 0, nul < 0 ? a.data.length : nul);
+    } else if (a.type === IFLA_MTU) l.mtu = u32Of(a, 'IFLA_MTU');
+  }
+  return l;
 }

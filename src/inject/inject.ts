@@ -1,0 +1,204 @@
+// Tell a host its packets to a peer are too big: an ICMPv4 "fragmentation needed" (type 3 code 4,
+// RFC 1191 next-hop MTU) or an ICMPv6 Packet Too Big (RFC 4443 §3.2), quoting a packet the target
+// supposedly sent to the peer. The receiving kernel caches the MTU for that peer (~10 minutes) if it
+// believes the quote:
+// - quoting an ICMP echo reply (v4) / any ICMPv6 message (v6): believed with no socket involved;
+// - quoting UDP: only when a socket matches the quoted ports (__udp4_lib_err / __udp6_lib_err look
+//   one up and drop the error otherwise);
+// - quoting TCP: only for an existing connection, and (v4) with a sequence number in flight.
+// Sent over a header-including raw socket (IPPROTO_RAW: IP_HDRINCL implied, IPv6 too since Linux
+// 4.5), so the source address can be any router's (--from), and the ICMPv6 checksum is ours to
+// compute against that source.
+import { constants as osConstants } from 'node:os';
+import { PermissionError, SystemCallError, UsageError } from '../errors.js';
+import { resolveTarget } from '../discover/resolve.js';
+import { MIN_MTU, type Family } from '../probe/outcome.js';
+import { c, native } from '../sock/binding.js';
+import { ProbeSocket } from '../sock/socket.js';
+import * as icmpv4 from '../wire/icmpv4.js';
+import * as icmpv6 from '../wire/icmpv6.js';
+import * as ipv4 from '../wire/ipv4.js';
+import * as ipv6 from '../wire/ipv6.js';
+import { IPPROTO_ICMP, IPPROTO_ICMPV6 } from '../wire/protocols.js';
+import { encodeInet } from '../wire/sockaddr.js';
+import { buildOriginal, quoteOf, tooBigLength, type QuoteProto } from './original.js';
+
+export interface InjectOptions {
+  /** Host that receives the PTB (and will cache the MTU). */
+  target: string;
+  /** The next-hop MTU to claim. */
+  mtu: number;
+  /** The peer the target was sending to: the quoted packet's destination. */
+  about: string;
+  /** The peer's port (udp/tcp). */
+  port?: number;
+  /** What the quoted packet was (default icmp: honoured without any socket). */
+  proto?: QuoteProto;
+  /** Source address of the PTB (a router's); default: our own address towards the target. */
+  from?: string;
+  /** The target's port (udp/tcp), or the echo id (icmp). */
+  srcPort?: number;
+  /** TCP sequence number of the quoted segment, or the echo sequence (icmp). */
+  seq?: number;
+  /** Allow MTUs below the protocol floor (68 / 1280). */
+  force?: boolean;
+  family?: Family;
+  signal?: AbortSignal;
+}
+
+export interface InjectResult {
+  family: Family;
+  target: string;
+  /** Source address the PTB carried. */
+  from: string;
+  about: string;
+  port: number | null;
+  proto: QuoteProto;
+  srcPort: number | null;
+  seq: number;
+  mtu: number;
+  /** The whole IP packet sent (outer header, ICMP, quote). */
+  bytes: Buffer;
+  length: number;
+  /** Size the quoted original packet claims, and how much of it is quoted. */
+  originalLength: number;
+  quotedLength: number;
+  summary: string;
+  /** What the caller should know (the target will cache it, the kernel's clamp, ...). */
+  warnings: string[];
+}
+
+const MAX_MTU: Record<Family, number> = { 4: 0xffff, 6: 0xffffffff };
+/** Linux never caches an IPv4 PMTU below net.ipv4.route.min_pmtu (552 by default). */
+const LINUX_MIN_PMTU_V4 = 552;
+
+function checkPort(name: string, v: number | undefined): void {
+  if (v !== undefined && (!Number.isInteger(v) || v < 0 || v > 65535)) throw new UsageError(`${name} must be 0..65535, got ${v}`);
+}
+
+/** Our source address towards the target: what the kernel would pick (connect() sends nothing). */
+function localSourceFor(address: string, family: Family): string {
+  const s = ProbeSocket.open('udp', family);
+  try {
+    s.connect(address, 9);
+    return s.localAddress().address;
+  } finally {
+    s.close();
+  }
+}
+
+/** Build the PTB packet (no I/O): exported for tests and for `--dry-run`-like inspection. */
+export function buildPtb(p: {
+  family: Family;
+  from: string;
+  target: string;
+  about: string;
+  proto: QuoteProto;
+  mtu: number;
+  port: number;
+  srcPort: number;
+  seq: number;
+}): { packet: Buffer; originalLength: number; quotedLength: number } {
+  const originalLength = tooBigLength(p.mtu);
+  const original = buildOriginal({
+    family: p.family,
+    src: p.target,
+    dst: p.about,
+    proto: p.proto,
+    srcPort: p.srcPort,
+    dstPort: p.port,
+    seq: p.seq,
+    length: originalLength,
+  });
+  const quoted = quoteOf(original, p.family);
+  let packet: Buffer;
+  if (p.family === 4) {
+    const icmp = icmpv4.encode({ kind: 'destUnreachable', code: 4, nextHopMtu: p.mtu, quoted });
+    const ip = ipv4.encode({ dscp: 0, ecn: 0, totalLength: 20 + icmp.length, id: 0, df: false, mf: false, fragmentOffset: 0, ttl: 64, protocol: IPPROTO_ICMP, src: p.from, dst: p.target, options: Buffer.alloc(0) });
+    packet = Buffer.concat([ip, icmp]);
+  } else {
+    const icmp = icmpv6.encode({ kind: 'packetTooBig', code: 0, mtu: p.mtu, quoted }, undefined, 0, { src: p.from, dst: p.target });
+    const ip = ipv6.encode({ trafficClass: 0, flowLabel: 0, payloadLength: icmp.length, hopLimit: 255, src: p.from, dst: p.target, extensions: [], protocol: IPPROTO_ICMPV6 });
+    packet = Buffer.concat([ip, icmp]);
+  }
+  return { packet, originalLength, quotedLength: quoted.length };
+}
+
+function openRaw(family: Family): number {
+  const fd = native().socket(c(family === 4 ? 'AF_INET' : 'AF_INET6'), c('SOCK_RAW'), c('IPPROTO_RAW'));
+  if (fd === -osConstants.errno.EPERM || fd === -osConstants.errno.EACCES) {
+    throw new PermissionError(
+      'sending a crafted ICMP error',
+      'a raw socket: CAP_NET_RAW (root)',
+      'Run it as root (sudo pathmtu inject ...), or grant the capability: sudo setcap cap_net_raw+ep "$(readlink -f "$(command -v node)")".',
+    );
+  }
+  if (fd < 0) throw new SystemCallError('socket', -fd);
+  return fd;
+}
+
+export async function inject(o: InjectOptions): Promise<InjectResult> {
+  const proto = o.proto ?? 'icmp';
+  if (!['icmp', 'udp', 'tcp'].includes(proto)) throw new UsageError(`proto must be icmp, udp or tcp, got '${String(proto)}'`);
+  checkPort('port', o.port);
+  checkPort('srcPort', o.srcPort);
+  if (o.seq !== undefined && (!Number.isInteger(o.seq) || o.seq < 0 || o.seq > 0xffffffff)) throw new UsageError(`seq must be 0..4294967295, got ${o.seq}`);
+  if (proto !== 'icmp' && (o.port === undefined || o.srcPort === undefined)) {
+    throw new UsageError(`a ${proto} quote needs the flow's ports: the target's port (--src-port) and the peer's (--about <dst>:<port>); the target ignores it unless a socket matches them`);
+  }
+  const t = await resolveTarget(o.target, o.family);
+  const family = t.family;
+  const about = await resolveTarget(o.about, family);
+  const from = o.from !== undefined ? (await resolveTarget(o.from, family)).address : localSourceFor(t.address, family);
+  const max = MAX_MTU[family];
+  if (!Number.isInteger(o.mtu) || o.mtu < 0 || o.mtu > max) throw new UsageError(`mtu must be a whole number from 0 to ${max}, got ${o.mtu}`);
+  if (o.mtu < MIN_MTU[family] && !o.force) {
+    throw new UsageError(`mtu ${o.mtu} is below the IPv${family} minimum of ${MIN_MTU[family]}; no honest router sends that (add --force to send it anyway)`);
+  }
+  const seq = o.seq ?? (proto === 'icmp' ? 1 : 0);
+  const srcPort = o.srcPort ?? (proto === 'icmp' ? (process.pid & 0xffff) : 0);
+  const port = o.port ?? 0;
+  const { packet, originalLength, quotedLength } = buildPtb({ family, from, target: t.address, about: about.address, proto, mtu: o.mtu, port, srcPort, seq });
+
+  o.signal?.throwIfAborted();
+  const fd = openRaw(family);
+  try {
+    const r = native().sendmsg(fd, packet, encodeInet({ family, address: t.address, port: 0 }), null, 0);
+    if (r < 0) throw new SystemCallError('sendmsg', -r, `sending the PTB to ${t.address}`);
+  } finally {
+    native().close(fd);
+  }
+
+  const what = family === 4 ? `ICMP frag-needed (type 3 code 4), next-hop MTU ${o.mtu}` : `ICMPv6 packet too big, MTU ${o.mtu}`;
+  const flow =
+    proto === 'icmp'
+      ? `echo reply id ${srcPort} seq ${seq} ${t.address} -> ${about.address}`
+      : `${proto} ${fmt(t.address, srcPort, family)} -> ${fmt(about.address, port, family)}${proto === 'tcp' ? ` seq ${seq}` : ''}`;
+  const warnings = [
+    `${t.address} will use MTU ${family === 4 ? Math.max(o.mtu, LINUX_MIN_PMTU_V4) : Math.max(o.mtu, 1280)} towards ${about.address} for about 10 minutes if it believes this (undo there with: pathmtu cache --flush ${about.address})`,
+  ];
+  if (family === 4 && o.mtu < LINUX_MIN_PMTU_V4) warnings.push(`a Linux target clamps this to its net.ipv4.route.min_pmtu (552 by default)`);
+  if (proto === 'udp') warnings.push(`a Linux target honours a UDP quote only while a socket on ${fmt(t.address, srcPort, family)} exists`);
+  if (proto === 'tcp') warnings.push(`a Linux target honours a TCP quote only for an open connection with seq ${seq} in flight (snd_una..snd_nxt)`);
+  return {
+    family,
+    target: t.address,
+    from,
+    about: about.address,
+    port: proto === 'icmp' ? null : port,
+    proto,
+    srcPort,
+    seq,
+    mtu: o.mtu,
+    bytes: packet,
+    length: packet.length,
+    originalLength,
+    quotedLength,
+    summary: `${what} from ${from} to ${t.address}, quoting ${flow} (${quotedLength} of ${originalLength} bytes); ${packet.length} bytes sent`,
+    warnings,
+  };
+}
+
+function fmt(address: string, port: number, family: Family): string {
+  return family === 6 ? `[${address}]:${port}` : `${address}:${port}`;
+}
