@@ -1,6 +1,8 @@
 // Registry of subcommands, in the order --help lists them.
 import type { Command } from '../command.js';
+import { cacheCommand } from './cache.js';
+import { injectCommand } from './inject.js';
 import { discoverCommand } from './discover.js';
 import { explainCommand } from './explain.js';
 
-export const commands: Command[] = [discoverCommand, explainCommand];
+export const commands: Command[] = [discoverCommand, explainCommand, cacheCommand, injectCommand];
