@@ -75,6 +75,8 @@ export interface DiscoverResult {
 }
 
 const probeChannel = channel('pathmtu:probe');
+/** Probes without a single delivery after which auto moves on to the next method. */
+const SILENT_GIVE_UP = 16;
 
 export async function discover(target: string, options: DiscoverOptions = {}): Promise<DiscoverResult> {
   const started = performance.now();
@@ -106,8 +108,9 @@ export async function discover(target: string, options: DiscoverOptions = {}): P
     }
     options.onEvent?.({ type: 'method', method, direction: prober.direction });
     let run: RunResult;
+    const hasFallback = order.indexOf(method) < order.length - 1;
     try {
-      run = await runSearch(prober, address, family, floor, max, localMtu, options, started);
+      run = await runSearch(prober, address, family, floor, max, localMtu, options, started, hasFallback);
     } finally {
       prober.close();
     }
@@ -168,6 +171,7 @@ function runSearch(
   localMtu: number,
   options: DiscoverOptions,
   started: number,
+  hasFallback: boolean,
 ): Promise<RunResult> {
   const now = (): number => performance.now() - started;
   const search = new PathMtuSearch(
@@ -227,6 +231,9 @@ function runSearch(
           return;
         }
         if (search.finished) return finish(false);
+        // A host that never confirms arrival for this method (it drops UDP, or echo) is left early when
+        // another method remains: auto falls back instead of spending the whole budget on silence.
+        if (hasFallback && !deliveredAny && sent >= SILENT_GIVE_UP && !unreachable) return finish(false);
         if (timer) clearTimeout(timer);
         if (wakeAt !== null) timer = setTimeout(pump, Math.max(0, wakeAt - now()));
       } catch (err) {

@@ -1,6 +1,9 @@
 // Which probe methods to try, in which order, and opening one.
 import type { Family, MethodName } from '../probe/outcome.js';
 import type { Prober } from '../probe/prober.js';
+import { IcmpProber } from '../probe/icmp.js';
+import { IcmpDgramProber } from '../probe/icmp-dgram.js';
+import { TcpProber } from '../probe/tcp.js';
 import { UdpProber } from '../probe/udp.js';
 
 /**
@@ -12,11 +15,16 @@ export function methodOrder(_family: Family): MethodName[] {
   return ['icmp', 'icmp-dgram', 'udp', 'tcp'];
 }
 
+/** Open a prober; a missing privilege throws PermissionError naming the way out. */
 export function openMethod(method: MethodName, family: Family, opts: { port?: number } = {}): Prober {
   switch (method) {
     case 'udp':
       return new UdpProber(family, opts.port !== undefined ? { basePort: opts.port } : {});
-    default:
-      throw new Error(`method ${method} is not available yet`);
+    case 'icmp':
+      return new IcmpProber(family);
+    case 'icmp-dgram':
+      return new IcmpDgramProber(family);
+    case 'tcp':
+      return new TcpProber(family, opts.port !== undefined ? { port: opts.port } : {});
   }
 }

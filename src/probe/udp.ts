@@ -58,8 +58,10 @@ export class UdpProber extends Prober {
   }
 
   send(destination: string, size: number, opts: SendOptions = {}): number {
-    if (!Number.isInteger(size) || size < this.minSize || size > 65535) {
-      throw new UsageError(`probe size must be ${this.minSize}..65535 bytes for udp over IPv${this.family}, got ${size}`);
+    // The UDP length field caps the datagram at 65535 bytes; IPv6's payload length excludes its header.
+    const max = this.family === 4 ? 65535 : 65535 + IP_HEADER[6];
+    if (!Number.isInteger(size) || size < this.minSize || size > max) {
+      throw new UsageError(`probe size must be ${this.minSize}..${max} bytes for udp over IPv${this.family}, got ${size}`);
     }
     const port = this.#basePort + (this.#seq++ % PORT_SPAN);
     const p = this.register(destination, size, opts.ttl, port > 65535 ? port - PORT_SPAN : port);

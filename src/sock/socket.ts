@@ -222,6 +222,9 @@ export class ProbeSocket extends EventEmitter<ProbeSocketEvents> {
     for (let attempt = 0; attempt < 8; attempt++) {
       const r = this.trySend(data, to, opts);
       if (r >= 0) return { ok: true };
+      // ENOBUFS: the packet left the socket but the device dropped it (e.g. a veth peer refusing an
+      // oversized frame). To the path that is plain loss, which the search handles.
+      if (r === -c_errno('ENOBUFS')) return { ok: true };
       lastErrno = -r;
       let localMtu: number | undefined;
       const watch = (e: ErrQueueEntry): void => {
