@@ -148,13 +148,13 @@ export async function inject(o: InjectOptions): Promise<InjectResult> {
   }
   const t = await resolveTarget(o.target, o.family);
   const family = t.family;
-  const about = await resolveTarget(o.about, family);
-  const from = o.from !== undefined ? (await resolveTarget(o.from, family)).address : localSourceFor(t.address, family);
   const max = MAX_MTU[family];
   if (!Number.isInteger(o.mtu) || o.mtu < 0 || o.mtu > max) throw new UsageError(`mtu must be a whole number from 0 to ${max}, got ${o.mtu}`);
   if (o.mtu < MIN_MTU[family] && !o.force) {
     throw new UsageError(`mtu ${o.mtu} is below the IPv${family} minimum of ${MIN_MTU[family]}; no honest router sends that (add --force to send it anyway)`);
   }
+  const about = await resolveTarget(o.about, family);
+  const from = o.from !== undefined ? (await resolveTarget(o.from, family)).address : localSourceFor(t.address, family);
   const seq = o.seq ?? (proto === 'icmp' ? 1 : 0);
   const srcPort = o.srcPort ?? (proto === 'icmp' ? (process.pid & 0xffff) : 0);
   const port = o.port ?? 0;
