@@ -1,10 +1,7 @@
 // Which probe methods to try, in which order, and opening one.
+import { createProber, METHODS } from '../probe/index.js';
 import type { Family, MethodName } from '../probe/outcome.js';
 import type { Prober } from '../probe/prober.js';
-import { IcmpProber } from '../probe/icmp.js';
-import { IcmpDgramProber } from '../probe/icmp-dgram.js';
-import { TcpProber } from '../probe/tcp.js';
-import { UdpProber } from '../probe/udp.js';
 
 /**
  * auto: raw ICMP echo first (round trip, and echo replies are not rate-limited like the port-unreachable
@@ -12,19 +9,10 @@ import { UdpProber } from '../probe/udp.js';
  * needs nothing; tcp last for hosts that pass only TCP (needs root).
  */
 export function methodOrder(_family: Family): MethodName[] {
-  return ['icmp', 'icmp-dgram', 'udp', 'tcp'];
+  return [...METHODS];
 }
 
 /** Open a prober; a missing privilege throws PermissionError naming the way out. */
 export function openMethod(method: MethodName, family: Family, opts: { port?: number } = {}): Prober {
-  switch (method) {
-    case 'udp':
-      return new UdpProber(family, opts.port !== undefined ? { basePort: opts.port } : {});
-    case 'icmp':
-      return new IcmpProber(family);
-    case 'icmp-dgram':
-      return new IcmpDgramProber(family);
-    case 'tcp':
-      return new TcpProber(family, opts.port !== undefined ? { port: opts.port } : {});
-  }
+  return createProber(method, family, opts.port !== undefined ? { port: opts.port } : {});
 }

@@ -1,0 +1,69 @@
+// A flood of forged PTBs during a run must not change the answer (RFC 5927, RFC 8899 §4.6.1). The
+// forger sits in r1's namespace, spoofs the bottleneck router's address, and quotes what it can
+// guess of our probes: the right addresses and UDP port range, random source ports and echo ids.
+import assert from 'node:assert/strict';
+import { randomInt } from 'node:crypto';
+import { labTest } from '../../src/lab/testing.js';
+import { discover } from '../../src/discover/index.js';
+import { buildPtb } from '../../src/inject/index.js';
+import { c, native } from '../../src/sock/binding.js';
+import { encodeInet } from '../../src/wire/sockaddr.js';
+import type { Family, MethodName } from '../../src/probe/outcome.js';
+
+const spec = { routers: [{}, {}, {}], links: [{}, {}, { mtu: 1400 }, {}] };
+
+labTest('forged-PTB flood from another namespace: the answer stays exact', spec, async (lab) => {
+  for (const family of [4, 6] as Family[]) {
+    // Open the forger's raw socket inside r1, then go back to the client: the socket stays in r1.
+    lab.enter('r1');
+    const fd = native().socket(c(family === 4 ? 'AF_INET' : 'AF_INET6'), c('SOCK_RAW'), c('IPPROTO_RAW'));
+    lab.leave();
+    assert.ok(fd >= 0, `raw socket: ${fd}`);
+    const client = family === 4 ? lab.client.v4 : lab.client.v6;
+    const server = family === 4 ? lab.server.v4 : lab.server.v6;
+    const spoofed = lab.bottleneckRouter(family)!;
+    let forged = 0;
+    const forge = (): void => {
+      for (let i = 0; i < 10; i++) {
+        const proto = i % 2 ? 'udp' : 'icmp';
+        const { packet } = buildPtb({
+          family,
+          from: spoofed,
+          target: client,
+          about: server,
+          proto,
+          mtu: family === 4 ? 576 : 1280,
+          port: proto === 'udp' ? 33434 + randomInt(1024) : 0,
+          srcPort: randomInt(1024, 65535),
+          seq: randomInt(65535),
+        });
+        if (native().sendmsg(fd, packet, encodeInet({ family, address: client, port: 0 }), null, 0) > 0) forged++;
+      }
+    };
+    const flood = setInterval(forge, 1);
+    try {
+      for (const method of ['udp', 'icmp'] as MethodName[]) {
+        lab.enter('client');
+        let r;
+        try {
+          r = await discover(server, { method });
+        } finally {
+          lab.leave();
+        }
+        const label = `IPv${family} ${method}: ${JSON.stringify({ pmtu: r.pmtu, exact: r.exact, ptbs: r.ptbs })}`;
+        assert.equal(r.pmtu, 1400, label);
+        assert.equal(r.exact, true, label);
+        for (const p of r.ptbs.filter((x) => x.accepted)) assert.equal(p.nextHopMtu, 1400, label);
+        if (method === 'icmp') {
+          // The raw ICMP socket sees every forgery: proof they arrived, and were ignored.
+          const ignored = Object.values(r.ignored).reduce((a, b) => a + b, 0);
+          assert.ok(ignored > 0, `${label}: forged PTBs reached the prober and were ignored (${JSON.stringify(r.ignored)})`);
+        }
+      }
+    } finally {
+      clearInterval(flood);
+      native().close(fd);
+    }
+    assert.ok(forged > 20, `the forger sent ${forged} PTBs during the runs`);
+  }
+});
