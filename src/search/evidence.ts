@@ -81,7 +81,7 @@ export interface Assessment {
   anyAnswer: boolean;
   /** Some router has (nearly) used its ICMP error burst: expect silence instead of PTBs for a while. */
   icmpExhausted: boolean;
-  /** Probes in flight and not overdue, all sizes (what `parallel` limits). */
+  /** Probes above lo in flight and not overdue (what `parallel` limits). */
   active: number;
   /** Some probe smaller than `size` is in flight (it may still prove the path alive). */
   smallerInFlight: (size: number) => boolean;
@@ -111,7 +111,6 @@ export function assess({ probes, floor, max, rtt, now }: AssessInput): Assessmen
   let lo: number | null = null;
   for (const p of probes) if (p.delivered && (lo === null || p.size > lo)) lo = p.size;
   const base = lo ?? floor - 1;
-  const timeout = rtt.timeout();
   const settle = rtt.settle();
 
   // Loss rate among sizes that pass: the chance that a probe (or its answer) vanishes at random.
@@ -134,11 +133,13 @@ export function assess({ probes, floor, max, rtt, now }: AssessInput): Assessmen
           Math.max(MIN_CONFIRMATIONS, Math.ceil(Math.log(FALSE_LIMIT_RISK) / Math.log(Math.min(lossRate, 0.5)))),
         );
 
-  // A loss counts only if the path was alive around it: a smaller probe sent within one timeout
-  // of it was delivered. Otherwise the route or the target may have been down for a moment.
+  // A loss counts only if the path was alive at that moment: a smaller probe sent about the same
+  // time (within the settle time, ~1.25 RTT) was delivered. Otherwise the route or the target may
+  // have been down for a moment. Rounds that confirm losses carry such a "control" probe.
   const delivered = probes.filter((q) => q.delivered);
+  const aliveWindow = Math.max(settle, 1);
   const aliveAround = (p: ProbeRecord): boolean =>
-    delivered.some((q) => q.size < p.size && Math.abs(q.sentAt - p.sentAt) <= timeout);
+    delivered.some((q) => q.size < p.size && Math.abs(q.sentAt - p.sentAt) <= aliveWindow);
   // An in-flight probe is overdue once a probe sent no earlier was delivered and the settle time
   // passed. Only deliveries count: a PTB from a near router comes back sooner than any delivery.
   const deliveredSince = (p: ProbeRecord): boolean =>
@@ -165,9 +166,10 @@ export function assess({ probes, floor, max, rtt, now }: AssessInput): Assessmen
   let localMtu: number | undefined;
   const ptbSettled: number[] = [];
 
+  // Probes at or below lo cannot tell anything new: they do not hold a place among `parallel`.
   let active = 0;
   for (const p of probes) {
-    if (inFlight(p) && !(now >= p.sentAt + settle && deliveredSince(p))) active++;
+    if (p.size > base && inFlight(p) && !(now >= p.sentAt + settle && deliveredSince(p))) active++;
   }
   for (const p of probes) {
     if (p.size <= base || p.delivered) continue; // passes; failures below lo are random or forged

@@ -75,7 +75,10 @@ export function plan({ a, floor, free }: PlanInput): number[] {
     if (h.pending) waitForHint = true;
     // m+1 just above a delivered m will be answered by silence if the router's burst is spent:
     // send the confirmations at once rather than one per timeout.
-    else add(h.size, a.icmpExhausted && h.above ? a.confirmations : 1);
+    else if (a.icmpExhausted && h.above) {
+      if (a.lo !== null && a.lo < h.size && !a.smallerInFlight(h.size)) add(a.lo);
+      add(h.size, a.confirmations);
+    } else add(h.size);
   }
   if (out.length > 0 || waitForHint) return out;
 
@@ -113,22 +116,33 @@ export function plan({ a, floor, free }: PlanInput): number[] {
     lossMode && suspect <= a.upper && suspectSt && suspectSt.active === 0
       ? Math.max(0, k - suspectSt.failures - suspectSt.overdue)
       : 0;
-  if (w + suspectNeed <= n) {
+  // Rounds that carry confirmations carry a control too (a smaller size: proof the path is alive).
+  const control = (): void => {
+    if (needControl()) {
+      add(a.lo!);
+      n--;
+    }
+  };
+  if (lossMode && w + suspectNeed + 1 <= n) {
     // Few sizes left: all of them, and in silence (no ICMP cost) copies, so that whichever turns out
     // to be just above the answer has its confirmations when this round times out.
+    control();
     add(suspect, suspectNeed);
     for (let s = c; s <= a.edge; s++) add(s);
-    if (lossMode) {
-      for (let copy = 1; copy < k; copy++) for (let s = c; s <= a.edge; s++) add(s);
-    }
+    for (let copy = 1; copy < k; copy++) for (let s = c; s <= a.edge; s++) add(s);
+    return out;
+  }
+  if (!lossMode && w <= n) {
+    for (let s = c; s <= a.edge; s++) add(s);
     return out;
   }
   if (lossMode && suspect <= a.upper && suspectSt && suspectSt.active === 0 && n > 1) {
     add(suspect);
     n--;
   }
-  if (lossMode && n >= k + 2 && a.lo !== null && PLATEAUS.has(a.lo)) {
+  if (lossMode && n >= k + 3 && a.lo !== null && PLATEAUS.has(a.lo)) {
     // A delivered plateau is the likeliest answer: the limit sits right above it. Confirm now.
+    control();
     add(c, k);
     for (const p of split(c + 1, a.edge, n - k)) add(p);
   } else {
