@@ -7,6 +7,7 @@ import {
   type PathSpec,
   type RouterSpec,
   type ServerSpec,
+  dropsPtb,
   linkAddress,
   linkPrefix,
   overlayAddress,
@@ -126,10 +127,9 @@ export function nodeSysctls(plan: LabPlan, k: number, spec: PathSpec): Array<[st
 /** nftables ruleset for a router, or undefined when it needs none. */
 export function routerRules(r: RouterSpec): string | undefined {
   const rules: string[] = [];
-  if (r.dropPtb) {
-    // The ICMP errors the router itself originates pass its output hook.
-    rules.push('icmp type destination-unreachable icmp code 4 drop', 'icmpv6 type packet-too-big drop');
-  }
+  // The ICMP errors the router itself originates pass its output hook.
+  if (dropsPtb(r, 4)) rules.push('icmp type destination-unreachable icmp code 4 drop');
+  if (dropsPtb(r, 6)) rules.push('icmpv6 type packet-too-big drop');
   if (r.noTimeExceeded) rules.push('icmp type time-exceeded drop', 'icmpv6 type time-exceeded drop');
   return rules.length ? table('output', rules) : undefined;
 }

@@ -15,6 +15,7 @@ import {
   type PathSpec,
   type Side,
   bottleneckLink,
+  dropsPtb,
   linkAddress,
   overlayAddress,
   pathMtu,
@@ -272,7 +273,7 @@ export class Lab {
    */
   bottleneckRouter(family: Family): string | undefined {
     const { link, silent } = bottleneckLink(this.plan, family);
-    if (silent || link === 0 || this.plan.routers[link - 1].dropPtb) return undefined;
+    if (silent || link === 0 || dropsPtb(this.plan.routers[link - 1], family)) return undefined;
     return this.routerAddress(link, family, 'in');
   }
 

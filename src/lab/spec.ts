@@ -27,8 +27,11 @@ export interface NodeSpec {
 }
 
 export interface RouterSpec extends NodeSpec {
-  /** Never send ICMP frag-needed / ICMPv6 packet-too-big: the classic PMTUD black hole. */
-  dropPtb?: boolean;
+  /**
+   * Never send ICMP frag-needed / ICMPv6 packet-too-big: the classic PMTUD black hole. `4` or `6`
+   * drops only that family's (a firewall written for IPv4 only, say).
+   */
+  dropPtb?: boolean | Family;
   /** Still forward, but never send time-exceeded (a "silent" hop in a trace). */
   noTimeExceeded?: boolean;
 }
@@ -74,6 +77,11 @@ export interface PathSpec {
 }
 
 export const DEFAULT_MTU = 1500;
+
+/** Does this router drop its own PTBs for this family? */
+export function dropsPtb(r: RouterSpec | undefined, family: Family): boolean {
+  return r?.dropPtb === true || r?.dropPtb === family;
+}
 /** A Linux veth accepts frames up to MTU + hard header (14) + one VLAN tag (4): 4 bytes of IP slack. */
 export const VETH_RX_SLACK = 4;
 export const MAX_ROUTERS = 200;
@@ -219,7 +227,7 @@ export function overlayLimits(plan: LabPlan, v: VxlanSpec): { pmtu: number; kern
     const { limit, silent } = linkLimit(l, 'forward');
     const local = l.index === 0 && !silent;
     if (silent || outerDf || local) truth = Math.min(truth, limit);
-    const tells = local || (!silent && outerDf && !plan.routers[l.index - 1]?.dropPtb);
+    const tells = local || (!silent && outerDf && !dropsPtb(plan.routers[l.index - 1], u));
     if (tells) known = Math.min(known, limit);
   }
   return { pmtu: Math.min(devMtu, truth - overhead), kernel: Math.min(devMtu, known - overhead) };
