@@ -1,8 +1,10 @@
 // Registry of subcommands, in the order --help lists them.
 import type { Command } from '../command.js';
 import { cacheCommand } from './cache.js';
+import { checkServerCommand } from './check-server.js';
 import { injectCommand } from './inject.js';
+import { demoCommand } from './demo.js';
 import { discoverCommand } from './discover.js';
 import { explainCommand } from './explain.js';
 
-export const commands: Command[] = [discoverCommand, explainCommand, cacheCommand, injectCommand];
+export const commands: Command[] = [discoverCommand, explainCommand, cacheCommand, injectCommand, checkServerCommand, demoCommand];
