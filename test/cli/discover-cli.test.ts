@@ -1,0 +1,106 @@
+// The CLI as a user runs it: the real binary, inside a lab namespace, exit codes and output shapes.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { labTest } from '../../src/lab/testing.js';
+import type { Lab } from '../../src/lab/lab.js';
+
+const bin = fileURLToPath(new URL('../../bin/pathmtu.js', import.meta.url));
+
+function cli(args: string[], env: NodeJS.ProcessEnv = {}): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', ...env }, timeout: 30_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+async function cliIn(lab: Lab, node: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return lab.exec(node, [process.execPath, bin, ...args], { timeoutMs: 30_000, env: { ...process.env, NO_COLOR: '1' } });
+}
+
+test('usage errors exit 2 with a message that names the problem', () => {
+  const cases: Array<[string[], RegExp]> = [
+    [['discover'], /missing <host>/],
+    [['discover', '198.18.0.1', '--max', 'abc'], /--max must be a whole number/],
+    [['discover', '198.18.0.1', '--max', '10'], /--max must be from 68/],
+    [['discover', '198.18.0.1', '--method', 'carrier-pigeon'], /--method must be one of/],
+    [['discover', '198.18.0.1', '-4', '-6'], /-4 and -6 exclude each other/],
+    [['discover', '198.18.0.1', '--timeout', '-1'], /--timeout|argument/],
+    [['discover', '198.18.0.1', '--bogus'], /Unknown option/],
+    [['discover', '::1', '-4'], /is an IPv6 address, but -4/],
+    [['--frobnicate'], /unknown command or option/],
+  ];
+  for (const [args, re] of cases) {
+    const r = cli(args);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, re, args.join(' '));
+    assert.equal(r.stdout, '');
+  }
+});
+
+test('--help teaches: every command has usage and examples; the top level lists the commands', () => {
+  const top = cli(['--help']);
+  assert.equal(top.code, 0);
+  for (const name of ['discover', 'explain', 'demo']) assert.match(top.stdout, new RegExp(`\\b${name}\\b`));
+  const d = cli(['discover', '--help']);
+  assert.equal(d.code, 0);
+  assert.match(d.stdout, /Usage:/);
+  assert.match(d.stdout, /Examples:/);
+  assert.match(d.stdout, /Exit status/);
+});
+
+test('an unknown host is a clear error, exit 1', () => {
+  const r = cli(['no-such-host.invalid', '--method', 'udp']);
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /unknown host 'no-such-host.invalid'/);
+});
+
+labTest('pathmtu <host> human output, --json fields, --quiet, exit 0', { routers: [{}, {}], links: [{}, { mtu: 1400 }, {}] }, async (lab) => {
+  const human = await cliIn(lab, 'client', [lab.server.v4]);
+  assert.equal(human.code, 0, human.stderr);
+  assert.match(human.stdout, new RegExp(`^path MTU to ${lab.server.v4.replace(/\./g, '\\.')}: 1400 bytes, via icmp, round trip`));
+  assert.match(human.stdout, /TCP MSS 1360/);
+  assert.match(human.stdout, /PTB from .*: next-hop MTU 1400/);
+
+  const json = await cliIn(lab, 'client', ['discover', lab.server.v6, '--json', '--method', 'udp']);
+  assert.equal(json.code, 0, json.stderr);
+  const r = JSON.parse(json.stdout);
+  for (const k of ['target', 'address', 'family', 'method', 'pmtu', 'exact', 'lowerBound', 'upperBound', 'localMtu', 'probes', 'elapsedMs', 'ptbs', 'blackHole', 'direction']) {
+    assert.ok(k in r, `JSON has ${k}`);
+  }
+  assert.equal(r.pmtu, 1400);
+  assert.equal(r.family, 6);
+  assert.equal(r.direction, 'forward');
+  assert.deepEqual(Object.keys(r.ptbs[0]).sort(), ['accepted', 'from', 'nextHopMtu', 'reason', 'sizes']);
+
+  const quiet = await cliIn(lab, 'client', [lab.server.v4, '-q']);
+  assert.equal(quiet.stdout, '1400\n');
+});
+
+labTest('unreachable: exit 1, bounds printed', { routers: [{}], links: [{}, {}] }, async (lab) => {
+  const r = await cliIn(lab, 'client', ['198.18.200.1', '--method', 'udp', '-W', '0.3']);
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  assert.match(r.stdout, /not found/);
+  assert.match(r.stdout, /known: between \d+ and \d+ bytes/);
+});
+
+labTest('--verbose shows each probe and its fate on stderr', { routers: [{}], links: [{}, { mtu: 1400 }] }, async (lab) => {
+  const r = await cliIn(lab, 'client', [lab.server.v4, '-v', '--method', 'udp']);
+  assert.equal(r.code, 0);
+  assert.match(r.stderr, /-> +1500 bytes/);
+  assert.match(r.stderr, /too big: .* says next-hop MTU 1400/);
+  assert.match(r.stderr, /delivered/);
+});
+
+test('pathmtu demo: builds, answers exactly over IPv4 and IPv6, tears down', { skip: process.getuid?.() !== 0 && process.env.CI !== 'true' ? 'needs root (network namespaces)' : false }, () => {
+  const before = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout;
+  const r = cli(['demo', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
+  assert.equal(out.results['4'].pmtu, 1400);
+  assert.equal(out.results['4'].blackHole, true);
+  assert.equal(out.results['6'].pmtu, 1400);
+  assert.equal(out.results['6'].blackHole, false);
+  const after = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout;
+  const mine = (s: string): string[] => s.split('\n').filter((l) => /^pmtu-\d+-/.test(l) && !before.includes(l));
+  assert.deepEqual(mine(after), [], 'no namespace left behind');
+});
