@@ -52,7 +52,8 @@ export function judge(v: VerdictInput): VerdictResult {
   const largestAfter = Math.max(...v.after.map((s) => s.size));
   if (bigAfter.length === 0) {
     const bytes = v.after.reduce((a, s) => a + s.payload, 0);
-    if (bytes <= v.mtu && v.after.length < 2) {
+    // Less than one MTU of data would fit under the MTU even if the PTB had been ignored.
+    if (bytes <= v.mtu) {
       return { verdict: 'error', reason: `too little data after the PTB (${bytes} bytes) to tell whether the server reduced its segments` };
     }
     return { verdict: 'success', reason: `the server reduced its segments to ${largestAfter} bytes (at most ${v.mtu})` };
