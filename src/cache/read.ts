@@ -75,7 +75,12 @@ export function cachedPmtu(r: nl.RouteMessage): { mtu: number; expiresSec: numbe
   return { mtu, expiresSec: Math.floor(ticks / nl.USER_HZ) };
 }
 
-/** Every cached PMTU, IPv4 and IPv6 (or one family), like `ip route show cache` + `ip -6 route show cache`. */
+/**
+ * Every cached PMTU, IPv4 and IPv6 (or one family), like `ip route show cache` + `ip -6 route show
+ * cache`. Kernel limit (as for those commands): a fresh IPv4 exception is dumped only once a route
+ * lookup to its destination has bound a route to it — with real traffic the next packet does; after
+ * an injected PTB with no traffic, lookupCache(host) (a route get) finds it and makes it listable.
+ */
 export async function listCache(opts: CacheOptions = {}): Promise<CacheEntry[]> {
   const families: Family[] = opts.family ? [opts.family] : [4, 6];
   const sock = NetlinkSocket.open();
