@@ -119,7 +119,8 @@ export function assess({ probes, floor, max, rtt, now }: AssessInput): Assessmen
   for (const p of probes) {
     if (lo === null || p.size > lo) continue;
     if (p.delivered) known++;
-    else if (p.lostAt !== undefined) {
+    else if (p.lostAt !== undefined || p.tooBig) {
+      // A "too big" for a size that passes was forged or stale, and its real answer was lost.
       known++;
       lost++;
     }
@@ -192,7 +193,9 @@ export function assess({ probes, floor, max, rtt, now }: AssessInput): Assessmen
       const m = p.tooBig.nextHopMtu;
       const trusted = p.tooBig.plausible && plausibleNextHop(m, p.size, floor) && m >= base;
       if (trusted) ptbSettled.push(p.size);
-      else st.failures++; // something said "too big" but its number is wrong: weak, like a loss
+      // Something said "too big" but its number is wrong: weak evidence, counted like a loss.
+      else if (aliveAround(p)) st.failures++;
+      else st.lostNotAlive++;
       continue;
     }
     if (p.lostAt !== undefined) {
@@ -230,19 +233,25 @@ export function assess({ probes, floor, max, rtt, now }: AssessInput): Assessmen
   // The claimed MTU is re-probed after a loss (until confirmed lost): it is the likeliest answer, and
   // one random loss there must not send the search off into a k-ary hunt below it.
   const probed = new Set(probes.filter((p) => !p.timeExceeded).map((p) => p.size));
+  // One claim per reporter (its smallest still possible): a real router always reports its own
+  // MTU, while a flood of PTBs from one source with varying numbers must not buy a probe each.
   const hintSet = new Set<number>();
   const above = new Set<number>();
+  const claim = new Map<string, number>();
   for (const p of probes) {
     if (!p.tooBig || p.size <= base || p.delivered) continue;
     const m = p.tooBig.nextHopMtu;
     if (plausibleNextHop(m, p.size, floor)) {
-      hintSet.add(m);
-      hintSet.add(m + 1);
-      above.add(m + 1);
+      if (m >= base) claim.set(p.tooBig.from, Math.min(claim.get(p.tooBig.from) ?? Infinity, m));
     } else if (m === 0) {
       const guess = rfc1191Guess(p.size, floor);
       if (guess !== undefined) hintSet.add(guess);
     }
+  }
+  for (const m of claim.values()) {
+    hintSet.add(m);
+    hintSet.add(m + 1);
+    above.add(m + 1);
   }
   const hints: Hint[] = [];
   for (const x of [...hintSet].sort((a, b) => a - b)) {
