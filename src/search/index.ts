@@ -1,4 +1,9 @@
 // Pure path MTU search: decision logic (PathMtuSearch) and a simulated path to test it against.
+// Driving it: poll(now) -> send the orders; record(token, outcome, now) for every answer and poll
+// again; poll again at wakeAt when nothing arrived; stop when `finished`. The search declares losses
+// itself. Extensions of the original contract: SearchOptions.maxIsLocal (default true: pass false
+// for a user's --max below the interface MTU, so a delivered max is not called exact),
+// PtbRecord.size, SearchResult.lossConfirmations / timeoutMs / srttMs, and the timeoutMs getter.
 export { PathMtuSearch, DEFAULT_MAX_PROBES, DEFAULT_PARALLEL } from './search.js';
 export type { SearchOptions, SearchResult, ProbeOrder, PtbRecord } from './types.js';
 export { RFC1191_PLATEAUS, COMMON_MTUS, plateauBelow, MAX_PACKET } from './plateaus.js';
