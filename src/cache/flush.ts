@@ -14,7 +14,7 @@ import { resolveTarget } from '../discover/resolve.js';
 import type { Family } from '../probe/outcome.js';
 import * as nl from '../wire/netlink.js';
 import { NetlinkSocket } from './netlink-socket.js';
-import { listCache, type CacheEntry, type CacheOptions } from './read.js';
+import { listCache, lookupCache, type CacheEntry, type CacheOptions } from './read.js';
 
 export interface FlushResult {
   /** Entries that were cached before and are gone now. */
@@ -69,10 +69,13 @@ export async function flushCache(host?: string, opts: CacheOptions = {}): Promis
     family = r.family;
     address = r.address;
   }
+  // For one host, a route get first: it also binds a fresh IPv4 exception to a route, without
+  // which the kernel's dump would not list it (see listCache).
+  const hostCached = address !== undefined ? (await lookupCache(address, { ...opts, family })).cached : false;
   const before = await listCache({ ...opts, ...(family ? { family } : {}) });
   const targets = before.filter((e) => address === undefined || e.destination === address);
   const v6 = targets.filter((e) => e.family === 6);
-  const wantV4 = family !== 6 && (address === undefined || targets.some((e) => e.family === 4));
+  const wantV4 = family !== 6 && (address === undefined || (family === 4 && hostCached));
   if (wantV4) flushIpv4();
   if (v6.length > 0) {
     const sock = NetlinkSocket.open();

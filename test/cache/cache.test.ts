@@ -134,4 +134,13 @@ labTest('listing: a fresh IPv4 exception shows in the dump only once a route loo
   assert.equal(got.mtu, 1300, 'a route get finds it either way');
   const listed = await inNode(lab, 'server', () => readCache());
   assert.deepEqual(listed.map((e) => [e.destination, e.mtu]), [[lab.client.v4, 1300]]);
+
+  // Flushing one IPv4 host that nothing has looked up yet still finds and removes it.
+  const r1 = lab.routerAddress(1, 4, 'out');
+  await inNode(lab, 'client', () => inject({ target: lab.server.v4, mtu: 1400, about: r1 }));
+  await waitFor(() => lab.exec('server', ['nstat', '-az', 'IcmpInDestUnreachs']), (r) => / 2 /.test(r.stdout));
+  const f = await inNode(lab, 'server', () => flushCache(r1));
+  assert.deepEqual(f.removed.map((e) => e.destination).sort(), [lab.client.v4, r1].sort());
+  assert.equal(f.flushedAllIpv4, true);
+  assert.equal((await ipRouteGet(lab, 'server', r1)).mtu, null);
 });
