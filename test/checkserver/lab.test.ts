@@ -4,74 +4,23 @@
 // min_pmtu, and a real nginx. Each verdict is checked against the server kernel's own view:
 // `ip route get <client>` shows the PMTU it cached from our PTB (or shows none).
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import type { TestContext } from 'node:test';
 import { checkServer, type CheckServerResult } from '../../src/checkserver/index.js';
-import type { Lab } from '../../src/lab/index.js';
 import { labTest } from '../../src/lab/testing.js';
+import { PORT, fromClient, seedServer, serverCachedMtu, startNginx } from './servers.js';
 
-const PORT = 8000;
 const TEST_TIMEOUT = 15_000;
-
-/**
- * Seed 004's server: accept one connection and send 1600-byte chunks until the client goes (or
- * 8 s pass). `setup` is Python run on the listening socket `s` before accept.
- */
-async function seedServer(lab: Lab, family: 4 | 6, setup = ''): Promise<ChildProcess> {
-  const addr = family === 4 ? lab.server.v4 : lab.server.v6;
-  const py = [
-    'import os, socket, time',
-    `s = socket.socket(socket.AF_INET${family === 6 ? '6' : ''})`,
-    's.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)',
-    setup,
-    `s.bind(('${addr}', ${PORT}))`,
-    's.listen(5)',
-    "print('ready', flush=True)",
-    'c, _ = s.accept()',
-    'chunk = os.urandom(1600)',
-    't = time.time()',
-    'try:',
-    '    while time.time() - t < 8:',
-    '        c.sendall(chunk)',
-    'except OSError:',
-    '    pass',
-  ].join('\n');
-  const child = lab.spawn('server', ['python3', '-c', py], { stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise<void>((resolve, reject) => {
-    child.stdout!.once('data', () => resolve());
-    child.once('exit', (code) => reject(new Error(`server exited with ${code} before listening`)));
-  });
-  return child;
-}
-
-/** The server kernel's cached PMTU towards the client ("mtu 1280", "mtu lock 552"), or null. */
-async function serverCachedMtu(lab: Lab, family: 4 | 6): Promise<{ mtu: number; locked: boolean } | null> {
-  const r = await lab.exec('server', ['ip', `-${family}`, 'route', 'get', family === 4 ? lab.client.v4 : lab.client.v6]);
-  const m = /\bmtu (lock )?(\d+)/.exec(r.stdout);
-  return m ? { mtu: Number(m[2]), locked: m[1] !== undefined } : null;
-}
 
 /** What was measured, in the test output. */
 function note(t: TestContext, r: CheckServerResult): void {
   const sizes = (p: CheckServerResult['before']): string => p.sizes.slice(0, 3).map((x) => `${x.size}${x.df ? '' : '(no DF)'}x${x.count}`).join(' ');
   t.diagnostic(
-    `${r.verdict}: connect ${r.connectMs?.toFixed(1)} ms, PTB at ${r.ptb?.atMs.toFixed(0) ?? '-'} ms, ` +
+    `${r.verdict}: connect ${r.connectMs?.toFixed(1) ?? '-'} ms, PTB at ${r.ptb?.atMs.toFixed(0) ?? '-'} ms, ` +
       `first after ${r.firstAfterMs?.toFixed(1) ?? '-'} ms, total ${r.elapsedMs.toFixed(0)} ms; ` +
       `before ${r.before.segments} [${sizes(r.before)}], after ${r.after.segments} [${sizes(r.after)}]` +
       `${r.repeatedRequest ? ', request repeated' : ''}`,
   );
-}
-
-async function fromClient<T>(lab: Lab, fn: () => Promise<T>): Promise<T> {
-  lab.enter('client');
-  try {
-    return await fn();
-  } finally {
-    lab.leave();
-  }
 }
 
 for (const family of [4, 6] as const) {
@@ -135,6 +84,27 @@ labTest('IPv4: below min_pmtu a Linux server sends 552-byte segments without DF 
   assert.deepEqual(await serverCachedMtu(lab, 4), { mtu: 552, locked: true });
 }, { timeout: TEST_TIMEOUT });
 
+labTest('nobody listening: verdict error naming the refusal, quickly', { routers: [] }, async (lab, t) => {
+  const r = await fromClient(lab, () => checkServer(lab.server.v4, PORT));
+  note(t, r);
+  assert.equal(r.verdict, 'error');
+  assert.match(r.reason, /ECONNREFUSED/);
+  assert.equal(r.ptb, null);
+  assert.ok(r.elapsedMs < 1000);
+}, { timeout: TEST_TIMEOUT });
+
+labTest('an AbortSignal stops the check at once with what is known (verdict error, aborted)', { routers: [{}] }, async (lab, t) => {
+  await seedServer(lab, 4);
+  const ac = new AbortController();
+  setTimeout(() => ac.abort(), 60);
+  const r = await fromClient(lab, () => checkServer(lab.server.v4, PORT, { rawStream: true, signal: ac.signal }));
+  note(t, r);
+  assert.equal(r.aborted, true);
+  assert.equal(r.verdict, 'error');
+  assert.match(r.reason, /interrupted/);
+  assert.ok(r.elapsedMs < 150, `stopped within a poll of the abort (${r.elapsedMs} ms)`);
+}, { timeout: TEST_TIMEOUT });
+
 // A small answer (nothing above the MTU) is no test at all: "no-data", and no PTB is sent.
 labTest('IPv4: a server that sends only small segments -> no-data, no PTB', { routers: [{}] }, async (lab, t) => {
   const py = [
@@ -158,50 +128,6 @@ labTest('IPv4: a server that sends only small segments -> no-data, no PTB', { ro
   assert.ok(r.before.segments >= 1 && r.before.largest <= 1280 && r.before.largest > 1000);
 }, { timeout: TEST_TIMEOUT });
 
-/** nginx from Debian's package, on Debian's default-like settings, serving a 200 KB file. */
-async function startNginx(lab: Lab): Promise<{ dir: string; child: ChildProcess }> {
-  const dir = mkdtempSync(join(tmpdir(), 'pathmtu-nginx-'));
-  chmodSync(dir, 0o755);
-  writeFileSync(join(dir, 'big.bin'), Buffer.alloc(200 * 1024, 0x61));
-  writeFileSync(
-    join(dir, 'nginx.conf'),
-    [
-      'daemon off;',
-      'master_process off;',
-      `pid ${dir}/nginx.pid;`,
-      `error_log ${dir}/error.log;`,
-      'events { worker_connections 64; }',
-      'http {',
-      '  sendfile on;',
-      '  tcp_nopush on;',
-      '  keepalive_timeout 65;',
-      '  types_hash_max_size 2048;',
-      '  default_type application/octet-stream;',
-      '  access_log off;',
-      `  client_body_temp_path ${dir}/body;`,
-      `  proxy_temp_path ${dir}/proxy;`,
-      `  fastcgi_temp_path ${dir}/fastcgi;`,
-      `  uwsgi_temp_path ${dir}/uwsgi;`,
-      `  scgi_temp_path ${dir}/scgi;`,
-      '  server {',
-      `    listen ${lab.server.v4}:${PORT};`,
-      `    listen [${lab.server.v6}]:${PORT};`,
-      `    root ${dir};`,
-      '  }',
-      '}',
-      '',
-    ].join('\n'),
-  );
-  const child = lab.spawn('server', ['nginx', '-p', dir, '-c', join(dir, 'nginx.conf')], { stdio: ['ignore', 'inherit', 'inherit'] });
-  for (let i = 0; i < 200; i++) {
-    const ss = await lab.exec('server', ['ss', '-Hltn', `sport = :${PORT}`]);
-    if (ss.stdout.split('\n').filter((l) => l.trim() !== '').length >= 2) return { dir, child };
-    if (child.exitCode !== null) break;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`nginx did not start listening (see ${dir}/error.log)`);
-}
-
 labTest('nginx (Debian package, default-like config, 200 KB file): success over IPv4 and IPv6', { routers: [{}] }, async (lab, t) => {
   const { dir, child } = await startNginx(lab);
   try {
@@ -215,6 +141,16 @@ labTest('nginx (Debian package, default-like config, 200 KB file): success over 
       assert.equal(r.after.largest, 1280);
       assert.deepEqual(await serverCachedMtu(lab, family), { mtu: 1280, locked: false });
     }
+    // A response that fits in our window has been delivered whole when the PTB goes out: the
+    // request is repeated on the same (keep-alive) connection and the answer to that is judged.
+    await lab.exec('server', ['ip', '-4', 'route', 'flush', 'cache']);
+    assert.equal(await serverCachedMtu(lab, 4), null, 'the server forgot the PMTU it had cached');
+    const r = await fromClient(lab, () => checkServer(lab.server.v4, PORT, { path: '/mid.bin' }));
+    note(t, r);
+    assert.equal(r.verdict, 'success', r.reason);
+    assert.equal(r.repeatedRequest, true);
+    assert.ok(r.before.bytes >= 20 * 1024 && r.after.bytes >= 20 * 1024, 'the whole file before and again after');
+    assert.equal(r.after.largest, 1280);
   } finally {
     child.kill('SIGTERM');
     await new Promise((r) => (child.exitCode !== null ? r(null) : child.once('exit', r)));

@@ -102,7 +102,7 @@ function sizes(p: PhaseSummary, family: 4 | 6, max = 6): string {
   const mixed = p.withDf > 0 && p.withDf < p.segments;
   const shown = p.sizes.slice(0, max).map((s) => `${s.size}×${s.count}${mixed || (family === 4 && !s.df) ? (s.df ? ' DF' : ' no-DF') : ''}`);
   const rest = p.sizes.length - shown.length;
-  return shown.join(', ') + (rest > 0 ? `, … (${rest} more sizes)` : '');
+  return shown.join(', ') + (rest > 0 ? `, … (${rest} more ${rest === 1 ? 'size' : 'sizes'})` : '');
 }
 
 function phase(label: string, p: PhaseSummary, family: 4 | 6): string[] {
