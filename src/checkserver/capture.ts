@@ -7,7 +7,9 @@
 // A packet socket also sees IPv6 headers (a raw IPv6 socket strips them) and fragments before
 // reassembly. Bound to ifindex 0 it sees every interface, so we need not know which one the route
 // uses (and /sys/class/net would show the wrong namespace inside the lab anyway).
-// We read only the first bytes of each frame (headers) to keep the copy small.
+// We read only the first bytes of each frame (headers) to keep the copy small. Our own outgoing
+// segments are read too: the last ACK we sent is the exact rcv_nxt of our kernel, even when the
+// capture missed some of the server's segments.
 import { EventEmitter } from 'node:events';
 import { constants as osConstants } from 'node:os';
 import { PermissionError, SystemCallError } from '../errors.js';
@@ -19,7 +21,7 @@ import { parseFrame, type CapturedPacket } from './segment.js';
 // not export them yet.
 const SOL_PACKET = 263;
 const PACKET_VNET_HDR = 15;
-const PACKET_IGNORE_OUTGOING = 23;
+const PACKET_STATISTICS = 6;
 const PACKET_OUTGOING = 4;
 /** Enough for vnet header + Ethernet with two tags + IPv6 with some extensions + TCP with options. */
 const SNAPLEN = 384;
@@ -38,7 +40,10 @@ export interface Flow {
 const MAX_HELD = 4096;
 
 export interface CaptureEvents {
+  /** A segment from the server to us. */
   packet: [CapturedPacket, bigint];
+  /** A segment we sent to the server (our ACKs: the kernel's rcv_nxt, exactly). */
+  sent: [CapturedPacket, bigint];
   error: [Error];
 }
 
@@ -78,7 +83,6 @@ export class PacketCapture extends EventEmitter<CaptureEvents> {
     }
     try {
       const vnet = b.setsockopt(fd, SOL_PACKET, PACKET_VNET_HDR, 1) === 0;
-      b.setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, 1); // best effort (Linux >= 4.20); we filter too
       b.setsockopt(fd, c('SOL_SOCKET'), c('SO_RCVBUF'), RCVBUF); // capped by net.core.rmem_max; best effort
       check('bind(AF_PACKET)', b.bind(fd, encodePacket(0, ethPAll)));
       return new PacketCapture(fd, vnet);
@@ -104,6 +108,17 @@ export class PacketCapture extends EventEmitter<CaptureEvents> {
   #matches(p: CapturedPacket): boolean {
     const f = this.#flow;
     return f !== null && p.src === f.remote && p.srcPort === f.remotePort && p.dst === f.local && p.dstPort === f.localPort;
+  }
+
+  #ours(p: CapturedPacket): boolean {
+    const f = this.#flow;
+    return f !== null && f.local !== undefined && p.src === f.local && p.srcPort === f.localPort && p.dst === f.remote && p.dstPort === f.remotePort;
+  }
+
+  /** Frames the kernel dropped because our socket buffer was full, since the last call. */
+  drops(): number {
+    const r = native().getsockopt(this.#fd, SOL_PACKET, PACKET_STATISTICS, 8);
+    return typeof r === 'number' || r.length < 8 ? 0 : r.readUInt32LE(4); // struct tpacket_stats: packets, drops (host order)
   }
 
   start(): this {
@@ -135,9 +150,12 @@ export class PacketCapture extends EventEmitter<CaptureEvents> {
       } catch {
         continue;
       }
-      if (sa.pktType === PACKET_OUTGOING) continue;
       const p = parseFrame(r.data, { protocol: sa.protocol, hatype: sa.hatype, vnetHdr: this.vnetHdr, length: r.length });
       if (p === null) continue;
+      if (sa.pktType === PACKET_OUTGOING) {
+        if (this.#ours(p)) this.emit('sent', p, at);
+        continue;
+      }
       if (p.src !== flow.remote || p.srcPort !== flow.remotePort) continue;
       if (flow.local === undefined) {
         if (this.#held.length < MAX_HELD) this.#held.push([p, at]);

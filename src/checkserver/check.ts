@@ -84,6 +84,8 @@ export interface CheckServerResult {
   after: PhaseSummary;
   /** Segments that arrived right after the PTB but were sent before the server could have it. */
   inFlight: number;
+  /** Frames the capture lost (its buffer was full): the sizes shown may miss some segments. */
+  captureDrops: number;
   /** Whether GSO super-packets were split by their gso_size (false: sizes may be overstated). */
   gsoAware: boolean;
   /** Whether the HTTP request was sent a second time after the PTB. */
@@ -188,6 +190,7 @@ export async function checkServer(host: string, port: number, opts: CheckServerO
       before: summarize(before),
       after: summarize(judged),
       inFlight: after.length - judged.length,
+      captureDrops: capture.drops(),
       gsoAware: capture.vnetHdr,
       repeatedRequest,
       elapsedMs: nowMs(),
@@ -210,6 +213,13 @@ export async function checkServer(host: string, port: number, opts: CheckServerO
     }
   };
 
+  capture.on('error', (e) => {
+    failure ??= `the packet capture failed: ${e.message}`;
+  });
+  capture.on('sent', (p) => {
+    // Our kernel's rcv_nxt, as it told the server: never past the server's snd_nxt.
+    if (p.flags.ack && (rcvNxt === null || seqDiff(p.ackNumber, rcvNxt) > 0)) rcvNxt = p.ackNumber;
+  });
   capture.on('packet', (p, at) => {
     const atMs = nowMs(at);
     if (p.flags.fin || p.flags.rst) closed = true;
@@ -293,7 +303,12 @@ export async function checkServer(host: string, port: number, opts: CheckServerO
       if (i > 0) await until(() => false, Math.max(2, rtt));
       capture.drain();
       const seq = rcvNxt!;
-      icmp.send(buildPtb({ template: tpl.packet, size: tpl.size, seq, mtu }), { address: resolved.address });
+      try {
+        icmp.send(buildPtb({ template: tpl.packet, size: tpl.size, seq, mtu }), { address: resolved.address });
+      } catch (err) {
+        if (ptb !== null) break; // one copy went out; that is enough to judge
+        return finish('error', `could not send the PTB: ${(err as Error).message}`);
+      }
       ptbLastMs = nowMs();
       firstPtbMs ??= ptbLastMs;
       ptb = { atMs: firstPtbMs, seq, quotedSize: tpl.size, copies: i + 1 };
@@ -318,7 +333,11 @@ export async function checkServer(host: string, port: number, opts: CheckServerO
       await until(afterDone, timeoutMs);
     }
     if (aborted) return finish('error', 'interrupted');
-    return finish();
+    const r = finish();
+    if (r.verdict === 'error' && r.after.segments === 0 && !closed) {
+      r.reason += ` within ${timeoutMs} ms (a server that pauses between sends needs a longer --timeout)`;
+    }
+    return r;
   } finally {
     sock?.destroy();
     icmp?.close();

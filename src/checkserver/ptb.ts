@@ -5,7 +5,8 @@
 // ports name an established socket, and the quoted sequence number lies in [snd_una, snd_nxt] —
 // data sent and not yet acknowledged (RFC 5927 §4.1). We are the receiver, and our kernel has
 // already ACKed the big segment we saw, so quoting its own seq is refused (measured: the server's
-// TcpExtOutOfWindowIcmps counter goes up and nothing changes). We quote our rcv_nxt instead: the
+// TcpExtOutOfWindowIcmps counter goes up and nothing changes). We quote our rcv_nxt instead (the
+// ack number of our last ACK, or the end of the last segment captured, whichever is later): the
 // first byte not yet received is always in that range (snd_una <= rcv_nxt <= snd_nxt), and it is
 // the segment a router would have dropped next. The rest of the quote is the big segment's own
 // headers, with the IP length set to that segment's size on the wire.

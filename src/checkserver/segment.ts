@@ -40,6 +40,7 @@ export interface CapturedPacket {
   srcPort: number;
   dstPort: number;
   seq: number;
+  ackNumber: number;
   flags: tcp.TcpFlags;
   /** DF (IPv4); for IPv6 true unless the packet carries a fragment header. */
   df: boolean;
@@ -102,6 +103,7 @@ function v4(b: Buffer, o: number, gsoSize: number): CapturedPacket | null {
     srcPort: t.srcPort,
     dstPort: t.dstPort,
     seq: t.seq,
+    ackNumber: t.ackNumber,
     flags: t.flags,
     df: ip.df,
     fragment: ip.mf,
@@ -126,6 +128,7 @@ function v6(b: Buffer, o: number, gsoSize: number): CapturedPacket | null {
     srcPort: t.srcPort,
     dstPort: t.dstPort,
     seq: t.seq,
+    ackNumber: t.ackNumber,
     flags: t.flags,
     df: frag === undefined,
     fragment: frag !== undefined,

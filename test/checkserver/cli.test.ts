@@ -65,7 +65,7 @@ labTest('--json: the documented shape, exit 0 on success; the text form over IPv
   assert.equal(j.verdict, 'success');
   assert.ok(['success', 'ignored', 'cleared-df', 'no-df', 'no-data', 'error'].includes(j.verdict as string));
   for (const k of ['target', 'address', 'request', 'reason']) assert.equal(typeof j[k], 'string', k);
-  for (const k of ['port', 'family', 'mtu', 'connectMs', 'elapsedMs', 'inFlight', 'firstAfterMs', 'firstFittingMs']) assert.equal(typeof j[k], 'number', k);
+  for (const k of ['port', 'family', 'mtu', 'connectMs', 'elapsedMs', 'inFlight', 'captureDrops', 'firstAfterMs', 'firstFittingMs']) assert.equal(typeof j[k], 'number', k);
   assert.equal(j.family, 4);
   assert.equal(j.mtu, 1280);
   const ptb = j.ptb as Record<string, number>;

@@ -52,7 +52,7 @@ Examples:
 JSON fields: target, address, port, family, local{address, port}, mtu, request, verdict, reason,
 connectMs, ptb{atMs, seq, quotedSize, copies}, firstAfterMs, firstFittingMs,
 before{segments, bytes, largest, withDf, sizes[{size, df, count}]}, after{...same},
-inFlight, gsoAware, repeatedRequest, elapsedMs, aborted. Sizes are whole IP packets on the wire.
+inFlight, captureDrops, gsoAware, repeatedRequest, elapsedMs, aborted. Sizes are whole IP packets on the wire.
 
 Exit status: 0 success, 1 any other verdict, 2 usage error.
 `;
@@ -128,6 +128,7 @@ export function render(r: CheckServerResult): string {
     if (r.firstFittingMs !== null) out.push(`  first segment that fits: ${ms(r.firstFittingMs)} after the PTB`);
     else if (r.firstAfterMs !== null) out.push(`  first segment after the PTB: ${ms(r.firstAfterMs)} after it`);
   }
+  if (r.captureDrops > 0) out.push(`  note: the capture lost ${r.captureDrops} frames (a busy host): some segments are not counted`);
   if (!r.gsoAware) out.push('  note: the kernel gave no segment sizes for offloaded super-packets; sizes may be overstated');
   out.push(`  done in ${ms(r.elapsedMs)}${r.aborted ? ' (interrupted)' : ''}`);
   return `${out.join('\n')}\n`;
