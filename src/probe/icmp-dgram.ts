@@ -16,7 +16,8 @@ import { ProbeSocket, type ErrQueueEntry, type Message } from '../sock/socket.js
 import * as icmpv4 from '../wire/icmpv4.js';
 import * as icmpv6 from '../wire/icmpv6.js';
 import { IP_HEADER, type Family, type Outcome } from './outcome.js';
-import { canonicalDestination, classifyIcmpError, prepareProbeSocket } from './icmp.js';
+import { classifyIcmpError } from './classify.js';
+import { canonicalDestination, prepareProbeSocket } from './icmp.js';
 import { Prober, type SendOptions } from './prober.js';
 
 const ICMP_HEADER = 8;

@@ -21,7 +21,7 @@ import * as ipv4 from '../wire/ipv4.js';
 import { decodeQuote, type QuotedDatagram } from '../wire/quote.js';
 import { IP_HEADER, ptbPlausibility, type Family, type Outcome } from './outcome.js';
 import { Prober, type SendOptions } from './prober.js';
-import { unreachName } from './udp.js';
+import { classifyIcmpError } from './classify.js';
 
 const ICMP_HEADER = 8;
 const NONCE = 8;
@@ -31,36 +31,6 @@ export interface IcmpProberOptions {
   source?: string;
   /** Echo identifier (default: random per prober, like ping's pid). */
   echoId?: number;
-}
-
-/** An ICMP error as both the raw path and the error queue see it. */
-export interface IcmpErrorInfo {
-  family: Family;
-  type: number;
-  code: number;
-  /** Next-hop MTU of a frag-needed / PTB (0 when the router left it empty). */
-  mtu: number;
-  from: string;
-}
-
-/**
- * Turn an ICMP error about a probe into an outcome; null when the type is not an error a probe can
- * meet (e.g. source quench, redirects). Shared by the icmp, icmp-dgram and tcp methods: for them
- * an unreachable from the destination is only that (their arrival proof is an echo reply or a
- * SYN-ACK/RST), unlike udp where the destination's port-unreachable means "delivered".
- */
-export function classifyIcmpError(e: IcmpErrorInfo, base: { size: number; ttl?: number }, rttMs: number): Outcome | null {
-  const { family, type, code, from } = e;
-  if (family === 4) {
-    if (type === 3 && code === 4) return { ...base, kind: 'tooBig', from, rttMs, nextHopMtu: e.mtu, ...ptbPlausibility(4, base.size, e.mtu) };
-    if (type === 11) return { ...base, kind: 'timeExceeded', from, rttMs };
-    if (type === 3 || type === 12) return { ...base, kind: 'unreachable', from, rttMs, icmpType: type, code, reason: unreachName(4, type, code) };
-    return null;
-  }
-  if (type === 2) return { ...base, kind: 'tooBig', from, rttMs, nextHopMtu: e.mtu, ...ptbPlausibility(6, base.size, e.mtu) };
-  if (type === 3) return { ...base, kind: 'timeExceeded', from, rttMs };
-  if (type === 1 || type === 4) return { ...base, kind: 'unreachable', from, rttMs, icmpType: type, code, reason: unreachName(6, type, code) };
-  return null;
 }
 
 /** Destination in the socket layer's text form; throws UsageError for non-addresses or the wrong family. */

@@ -10,7 +10,8 @@ import type { Prober } from './prober.js';
 import { TcpProber } from './tcp.js';
 import { UdpProber } from './udp.js';
 
-export { IcmpProber, classifyIcmpError, type IcmpProberOptions } from './icmp.js';
+export { IcmpProber, type IcmpProberOptions } from './icmp.js';
+export { classifyIcmpError, type IcmpErrorInfo } from './classify.js';
 export { IcmpDgramProber, type IcmpDgramProberOptions } from './icmp-dgram.js';
 export { TcpProber, TCP_DEFAULT_PORT, type TcpProberOptions } from './tcp.js';
 export { UdpProber, UDP_BASE_PORT, type UdpProberOptions } from './udp.js';

@@ -23,7 +23,8 @@ import { ProbeSocket, type ErrQueueEntry, type Message } from '../sock/socket.js
 import * as ipv4 from '../wire/ipv4.js';
 import * as tcp from '../wire/tcp.js';
 import { IP_HEADER, type Family, type Outcome } from './outcome.js';
-import { canonicalDestination, classifyIcmpError, prepareProbeSocket } from './icmp.js';
+import { classifyIcmpError } from './classify.js';
+import { canonicalDestination, prepareProbeSocket } from './icmp.js';
 import { Prober, type InFlight, type SendOptions } from './prober.js';
 
 const TCP_HEADER = tcp.MIN_HEADER_LENGTH;

@@ -5,8 +5,9 @@
 // Measures the forward path only: the answer is a small ICMP error.
 import { ProbeSocket, type ErrQueueEntry } from '../sock/socket.js';
 import { SystemCallError, UsageError } from '../errors.js';
-import { IP_HEADER, ptbPlausibility, type Family, type Outcome } from './outcome.js';
-import { Prober, type InFlight, type SendOptions } from './prober.js';
+import { classifyIcmpError } from './classify.js';
+import { IP_HEADER, type Family, type Outcome } from './outcome.js';
+import { Prober, type SendOptions } from './prober.js';
 
 const UDP_HEADER = 8;
 /** traceroute's customary range of (almost always closed) ports; one per probe in flight. */
@@ -87,13 +88,19 @@ export class UdpProber extends Prober {
     }
     const base = { size: p.size, ttl: p.ttl };
     const rttMs = this.rttMs(p, e.receivedAt);
-    let outcome: Outcome;
-    if (e.origin === 'icmp') {
-      outcome = classifyV4(e, base, from, rttMs, p);
-    } else if (e.origin === 'icmp6') {
-      outcome = classifyV6(e, base, from, rttMs, p);
-    } else {
+    if (e.origin !== 'icmp' && e.origin !== 'icmp6') {
       this.ignore(from, `origin ${e.origin}`, 'unknown error origin');
+      return;
+    }
+    const family = e.origin === 'icmp' ? 4 : 6;
+    // The destination's own port-unreachable is our proof of arrival.
+    const portUnreachable = family === 4 ? e.type === 3 && e.code === 3 : e.type === 1 && e.code === 4;
+    const outcome: Outcome | null =
+      portUnreachable && from === p.destination
+        ? { ...base, kind: 'delivered', from, rttMs }
+        : classifyIcmpError({ family, type: e.type, code: e.code, mtu: e.info, from }, base, rttMs);
+    if (outcome === null) {
+      this.ignore(from, `ICMP type ${e.type} code ${e.code}`, 'not an error a probe can meet');
       return;
     }
     this.resolve(p, outcome);
@@ -102,45 +109,4 @@ export class UdpProber extends Prober {
   close(): void {
     this.#sock.close();
   }
-}
-
-type Base = { size: number; ttl?: number };
-
-function classifyV4(e: ErrQueueEntry, base: Base, from: string, rttMs: number, p: InFlight): Outcome {
-  if (e.type === 3 && e.code === 4) {
-    return { ...base, kind: 'tooBig', from, rttMs, nextHopMtu: e.info, ...ptbPlausibility(4, p.size, e.info) };
-  }
-  if (e.type === 3 && e.code === 3 && from === p.destination) return { ...base, kind: 'delivered', from, rttMs };
-  if (e.type === 11) return { ...base, kind: 'timeExceeded', from, rttMs };
-  return { ...base, kind: 'unreachable', from, rttMs, icmpType: e.type, code: e.code, reason: unreachName(4, e.type, e.code) };
-}
-
-function classifyV6(e: ErrQueueEntry, base: Base, from: string, rttMs: number, p: InFlight): Outcome {
-  if (e.type === 2) {
-    return { ...base, kind: 'tooBig', from, rttMs, nextHopMtu: e.info, ...ptbPlausibility(6, p.size, e.info) };
-  }
-  if (e.type === 1 && e.code === 4 && from === p.destination) return { ...base, kind: 'delivered', from, rttMs };
-  if (e.type === 3) return { ...base, kind: 'timeExceeded', from, rttMs };
-  return { ...base, kind: 'unreachable', from, rttMs, icmpType: e.type, code: e.code, reason: unreachName(6, e.type, e.code) };
-}
-
-/** Short names for unreachable codes (RFC 792/1122/1812, RFC 4443). */
-export function unreachName(family: Family, type: number, code: number): string {
-  if (family === 4 && type === 3) {
-    return (
-      ['network unreachable', 'host unreachable', 'protocol unreachable', 'port unreachable', 'fragmentation needed',
-        'source route failed', 'destination network unknown', 'destination host unknown', 'source host isolated',
-        'network administratively prohibited', 'host administratively prohibited', 'network unreachable for TOS',
-        'host unreachable for TOS', 'communication administratively prohibited', 'host precedence violation',
-        'precedence cutoff in effect'][code] ?? `destination unreachable code ${code}`
-    );
-  }
-  if (family === 6 && type === 1) {
-    return (
-      ['no route to destination', 'administratively prohibited', 'beyond scope of source address', 'address unreachable',
-        'port unreachable', 'source address failed ingress/egress policy', 'reject route to destination',
-        'error in source routing header'][code] ?? `destination unreachable code ${code}`
-    );
-  }
-  return `ICMP${family === 6 ? 'v6' : ''} type ${type} code ${code}`;
 }

@@ -28,7 +28,7 @@ test('time exceeded, unreachable and parameter problems; other types are no outc
   const port = at(4, 3, 3);
   assert.ok(port?.kind === 'unreachable' && port.icmpType === 3 && port.code === 3 && port.reason === 'port unreachable');
   const admin = at(6, 1, 1);
-  assert.ok(admin?.kind === 'unreachable' && admin.reason === 'administratively prohibited');
+  assert.ok(admin?.kind === 'unreachable' && /administratively prohibited/.test(admin.reason));
   assert.equal(at(4, 12, 0)?.kind, 'unreachable');
   assert.equal(at(6, 4, 0)?.kind, 'unreachable');
   assert.equal(at(4, 4, 0), null); // source quench
