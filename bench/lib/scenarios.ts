@@ -1,0 +1,65 @@
+// The benchmark's paths, and the truth for each taken from the lab itself (never typed in here):
+// the path MTU, the largest packet that reaches each hop, and where a black hole sits.
+import type { Lab } from '../../src/lab/index.js';
+import { bottleneckLink, linkLimit, planLab, type PathSpec } from '../../src/lab/spec.js';
+import type { Family } from '../../src/probe/outcome.js';
+import type { HopReport } from './parse.js';
+
+export interface Scenario {
+  id: string;
+  label: string;
+  family: Family;
+  spec: PathSpec;
+  /** Large packets vanish without a PTB somewhere on this path. */
+  blackHole: boolean;
+}
+
+// 3 routers, the 1400 bottleneck on link 2 (between r2 and r3), as in DESIGN.md's anchors.
+const clean: PathSpec = { routers: [{}, {}, {}], links: [{}, {}, { mtu: 1400 }, {}] };
+const ptbDropped: PathSpec = { routers: [{}, { dropPtb: true }, {}], links: [{}, {}, { mtu: 1400 }, {}] };
+// r2 sends 1500, r3 receives at most 1400 + the veth's slack: a silent drop, truth 1404.
+const l2Mismatch: PathSpec = { routers: [{}, {}, {}], links: [{}, {}, { leftMtu: 1500, rightMtu: 1400 }, {}] };
+
+export const SCENARIOS: Scenario[] = [
+  { id: 'clean-v4', label: 'clean v4', family: 4, spec: clean, blackHole: false },
+  { id: 'clean-v6', label: 'clean v6', family: 6, spec: clean, blackHole: false },
+  { id: 'ptb-drop-v4', label: 'router drops frag-needed v4', family: 4, spec: ptbDropped, blackHole: true },
+  { id: 'ptb-drop-v6', label: 'router drops PTB v6', family: 6, spec: ptbDropped, blackHole: true },
+  { id: 'l2-v4', label: 'L2 mismatch v4', family: 4, spec: l2Mismatch, blackHole: true },
+  { id: 'l2-v6', label: 'L2 mismatch v6', family: 6, spec: l2Mismatch, blackHole: true },
+];
+
+export interface Truth {
+  pmtu: number;
+  /** Hop k (TTL k) is node k of the lab: r1..rn, then the server. */
+  hops: HopReport[];
+  /** null on a clean path. */
+  blackHole: { afterTtl: number; lastAnswering: string; firstSilent: string } | null;
+}
+
+export function truthOf(lab: Lab, family: Family): Truth {
+  const plan = planLab(lab.spec);
+  const hops: HopReport[] = [];
+  let reach = Infinity;
+  for (let k = 1; k < lab.nodes.length; k++) {
+    reach = Math.min(reach, linkLimit(plan.links[k - 1], 'forward').limit);
+    hops.push({ ttl: k, address: lab.address(lab.nodes[k], family), mtu: reach });
+  }
+  const { link, silent } = bottleneckLink(plan, family);
+  // Link `link` joins node `link` (answers a large probe's TTL expiry) and node link+1 (never sees it).
+  const hidden = silent || (link > 0 && plan.routers[link - 1].dropPtb === true);
+  const blackHole = hidden
+    ? { afterTtl: link, lastAnswering: lab.address(lab.nodes[link], family), firstSilent: lab.address(lab.nodes[link + 1], family) }
+    : null;
+  return { pmtu: lab.expectedPmtu(family), hops, blackHole };
+}
+
+/** Are the reported per-hop MTUs right? Every hop of the truth must be reported with its MTU. */
+export function hopsCorrect(truth: Truth, said: HopReport[]): boolean {
+  return truth.hops.every((t) => said.find((h) => h.ttl === t.ttl)?.mtu === t.mtu);
+}
+
+/** "1500 1500 1400 1400": the per-hop MTUs a tool gave, '*' for a hop without one. */
+export function hopsText(said: HopReport[], count: number): string {
+  return Array.from({ length: count }, (_, i) => said.find((h) => h.ttl === i + 1)?.mtu ?? '*').join(' ');
+}

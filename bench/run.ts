@@ -1,0 +1,73 @@
+// npm run bench [-- --quick] [-- --only peers|trace|search|codec] [-- --reps N] [-- --timeout S]
+// Prints, in order: (1) discover, pathmtu vs peers on fresh lab paths, (2) trace rows, (3) the search
+// on the simulated path (virtual time), (4) codec and checksum throughput. Medians and ratios only:
+// nothing here asserts a speed, it reports one (the targets from the issues are printed beside it).
+import { parseArgs } from 'node:util';
+import { LabError } from '../src/errors.js';
+import { runCodecBench } from './codec.js';
+import { measurePeers, renderPeers, renderTrace, writeJson } from './peers.js';
+import type { Role } from './lib/tools.js';
+
+const PARTS = ['peers', 'trace', 'search', 'codec'] as const;
+type Part = (typeof PARTS)[number];
+
+function usage(message: string): never {
+  console.error(`bench: ${message}\nusage: npm run bench -- [--quick] [--only ${PARTS.join('|')}] [--reps N] [--timeout S]`);
+  process.exit(2);
+}
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    reps: { type: 'string' },
+    timeout: { type: 'string' },
+  },
+});
+if (values.only !== undefined && !PARTS.includes(values.only as Part)) usage(`--only takes one of ${PARTS.join(', ')}`);
+const reps = values.reps !== undefined ? Number(values.reps) : values.quick ? 1 : 3;
+if (!Number.isInteger(reps) || reps < 1) usage('--reps takes a whole number >= 1');
+const timeoutS = values.timeout !== undefined ? Number(values.timeout) : 120;
+if (!(timeoutS > 0)) usage('--timeout takes seconds > 0');
+const want = (p: Part): boolean => values.only === undefined || values.only === p;
+
+const section = (title: string): void => console.log(`\n=== ${title} ===\n`);
+
+const roles: Role[] = [...(want('peers') ? (['discover'] as const) : []), ...(want('trace') ? (['trace'] as const) : [])];
+if (roles.length > 0) {
+  try {
+    const res = await measurePeers({ reps, roles, timeoutMs: timeoutS * 1000 });
+    if (want('peers')) {
+      section('1. discover: pathmtu vs tracepath, DF-ping search, nmap path-mtu, scamper trace -M');
+      console.log(renderPeers(res));
+    }
+    if (want('trace')) {
+      section('2. trace: pathmtu trace vs tracepath vs scamper trace -M');
+      console.log(renderTrace(res));
+    }
+    console.log(`\nresults as JSON: ${writeJson(res)}`);
+  } catch (e) {
+    if (!(e instanceof LabError)) throw e;
+    section('1-2. peers and trace');
+    console.log(`skipped: ${e.message}`);
+  }
+}
+
+if (want('search')) {
+  section('3. search on the simulated path (virtual time)');
+  // bench/search.ts belongs to the search work; load it by name so this file runs before it exists.
+  const file = './search.js';
+  let mod: { runSearchBench?: () => Promise<string> } | undefined;
+  try {
+    mod = (await import(file)) as { runSearchBench?: () => Promise<string> };
+  } catch (e) {
+    console.log(`skipped: bench/search.ts could not be loaded (${(e as Error).message.split('\n')[0]})`);
+  }
+  if (mod?.runSearchBench) console.log(await mod.runSearchBench());
+  else if (mod) console.log('skipped: bench/search.ts has no runSearchBench()');
+}
+
+if (want('codec')) {
+  section('4. codecs and checksum');
+  console.log(await runCodecBench());
+}
