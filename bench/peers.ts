@@ -96,7 +96,7 @@ async function measureOnce(scenario: Scenario, tool: Tool, rep: number, timeoutM
     }
     const wallMs = performance.now() - t0;
     const m: Measurement = { rep, wallMs, timedOut, output, said, correct: output?.pmtu === truth.pmtu };
-    if (output?.hops !== undefined) m.hopsCorrect = hopsCorrect(truth, output.hops);
+    if (output?.hops !== undefined) m.hopsCorrect = hopsCorrect(truth, output.hops, tool.hopSense ?? 'reached');
     if (output?.blackHole !== undefined) m.blackHoleCorrect = (output.blackHole?.afterTtl ?? null) === (truth.blackHole?.afterTtl ?? null);
     if (timedOut && tool.roles.includes('trace')) m.hopsCorrect = m.blackHoleCorrect = false;
     return { m, truth };
@@ -254,7 +254,11 @@ export function renderTrace(res: PeersResults): string {
         rows.push([s.label, truthHops, label(c.tool), skipCell(c, notes), '', '', '']);
         continue;
       }
-      const hops = verdict(c.runs, (m) => m.hopsCorrect, (m) => (m.output?.hops ? hopsText(m.output.hops, nHops) : m.said));
+      const sense = TOOLS.find((x) => x.id === c.tool)!.hopSense ?? 'reached';
+      const want = t ? hopsText(sense === 'after' ? t.hopsAfter : t.hops, nHops) : '?';
+      let hops = verdict(c.runs, (m) => m.hopsCorrect, (m) => (m.output?.hops ? hopsText(m.output.hops, nHops) : m.said));
+      if (hops.startsWith('✗') && want !== truthHops) hops += ` (want ${want})`;
+      if (sense === 'after') hops += ' [after hop]';
       const bh = verdict(c.runs, (m) => m.blackHoleCorrect, (m) => (m.output ? where(m.output.blackHole?.afterTtl) : m.said));
       rows.push([s.label, truthHops, label(c.tool), hops, bh, wall(c.runs), String(c.runs.length)]);
     }
@@ -273,6 +277,8 @@ export function renderTrace(res: PeersResults): string {
     table(['scenario', 'truth per hop', 'tool', 'per-hop MTUs', 'black hole', 'median wall', 'runs'], rows),
     ...[...notes.values()].map((n) => `not run: ${n}`),
     ...(lines.length > 0 ? ['truth, black holes:', ...lines] : []),
+    "Per-hop MTU: the largest packet that reaches the hop (tracepath's and scamper's sense); rows marked [after hop]",
+    'give the largest that leaves it towards the target (pathmtu trace), judged against that truth.',
     'tracepath and scamper rows are the same runs as in the discover table.',
     `target (issue 4): black hole traced and located <= 2 s: ${target}`,
   ].join('\n');

@@ -29,10 +29,19 @@ export const SCENARIOS: Scenario[] = [
   { id: 'l2-v6', label: 'L2 mismatch v6', family: 6, spec: l2Mismatch, blackHole: true },
 ];
 
+/**
+ * What a per-hop MTU means. 'reached': the largest packet that gets to hop k (tracepath, scamper).
+ * 'after': the largest that leaves hop k towards the target and arrives at the next (pathmtu trace);
+ * for the destination both are the path MTU.
+ */
+export type HopSense = 'reached' | 'after';
+
 export interface Truth {
   pmtu: number;
-  /** Hop k (TTL k) is node k of the lab: r1..rn, then the server. */
+  /** Hop k (TTL k) is node k of the lab: r1..rn, then the server. `mtu` in the 'reached' sense. */
   hops: HopReport[];
+  /** The same hops, `mtu` in the 'after' sense. */
+  hopsAfter: HopReport[];
   /** null on a clean path. */
   blackHole: { afterTtl: number; lastAnswering: string; firstSilent: string } | null;
 }
@@ -40,10 +49,13 @@ export interface Truth {
 export function truthOf(lab: Lab, family: Family): Truth {
   const plan = planLab(lab.spec);
   const hops: HopReport[] = [];
-  let reach = Infinity;
+  const hopsAfter: HopReport[] = [];
+  // Link i leaves node i: a packet reaches node k over links 0..k-1, and leaves it over link k.
+  const upTo = (n: number): number => Math.min(...plan.links.slice(0, n).map((l) => linkLimit(l, 'forward').limit));
   for (let k = 1; k < lab.nodes.length; k++) {
-    reach = Math.min(reach, linkLimit(plan.links[k - 1], 'forward').limit);
-    hops.push({ ttl: k, address: lab.address(lab.nodes[k], family), mtu: reach });
+    const address = lab.address(lab.nodes[k], family);
+    hops.push({ ttl: k, address, mtu: upTo(k) });
+    hopsAfter.push({ ttl: k, address, mtu: upTo(k + 1) });
   }
   const { link, silent } = bottleneckLink(plan, family);
   // Link `link` joins node `link` (answers a large probe's TTL expiry) and node link+1 (never sees it).
@@ -51,12 +63,12 @@ export function truthOf(lab: Lab, family: Family): Truth {
   const blackHole = hidden
     ? { afterTtl: link, lastAnswering: lab.address(lab.nodes[link], family), firstSilent: lab.address(lab.nodes[link + 1], family) }
     : null;
-  return { pmtu: lab.expectedPmtu(family), hops, blackHole };
+  return { pmtu: lab.expectedPmtu(family), hops, hopsAfter, blackHole };
 }
 
 /** Are the reported per-hop MTUs right? Every hop of the truth must be reported with its MTU. */
-export function hopsCorrect(truth: Truth, said: HopReport[]): boolean {
-  return truth.hops.every((t) => said.find((h) => h.ttl === t.ttl)?.mtu === t.mtu);
+export function hopsCorrect(truth: Truth, said: HopReport[], sense: HopSense): boolean {
+  return (sense === 'after' ? truth.hopsAfter : truth.hops).every((t) => said.find((h) => h.ttl === t.ttl)?.mtu === t.mtu);
 }
 
 /** "1500 1500 1400 1400": the per-hop MTUs a tool gave, '*' for a hop without one. */

@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Family } from '../../src/probe/outcome.js';
+import type { HopSense } from './scenarios.js';
 import { dfPingSearch, type Exec } from './dfping.js';
 import { parseNmapPathMtu, parseScamperTrace, parseTracepath, type BlackHoleReport, type HopReport } from './parse.js';
 
@@ -38,6 +39,8 @@ export interface Tool {
   label: string;
   roles: Role[];
   families: Family[];
+  /** What its per-hop MTU means (trace tools). */
+  hopSense?: HopSense;
   /** Takes a minute or more when packets vanish: run once in black-hole scenarios. */
   slowInBlackHoles: boolean;
   /** Why it cannot run here (with the fix), or undefined when it can. */
@@ -109,6 +112,7 @@ const pathmtuTrace: Tool = {
   label: 'pathmtu trace',
   roles: ['trace'],
   families: [4, 6],
+  hopSense: 'after', // src/trace/types.ts: "Path MTU after this hop"
   slowInBlackHoles: false,
   unavailable: () =>
     pathmtuTraceHelp() === undefined ? 'bin/pathmtu.js has no `trace` command yet (src/trace is being written): row skipped' : undefined,
@@ -136,6 +140,7 @@ const tracepath: Tool = {
   label: 'tracepath',
   roles: ['discover', 'trace'],
   families: [4, 6],
+  hopSense: 'reached',
   slowInBlackHoles: true,
   unavailable: () => missing('tracepath', 'iputils-tracepath'),
   async run({ host, family, exec }) {
@@ -191,6 +196,7 @@ const scamper: Tool = {
   label: 'scamper trace -M',
   roles: ['discover', 'trace'],
   families: [4, 6],
+  hopSense: 'reached',
   slowInBlackHoles: true,
   unavailable: () => missing('scamper', 'scamper'),
   async run({ host, family, exec }) {
