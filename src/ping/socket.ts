@@ -1,0 +1,52 @@
+// Which socket the echo requests leave from: a raw ICMP socket when this process may open one
+// (it sees every ICMP error, so routers' answers come with their whole quote), an unprivileged
+// ping socket otherwise (errors arrive through the error queue, already filtered by echo id).
+// Both probers set DF with PMTU mode PROBE; `df: false` turns that off here rather than in the
+// probe layer, because only ping wants packets the kernel may fragment.
+import { PermissionError } from '../errors.js';
+import { createProber, IcmpDgramProber, IcmpProber } from '../probe/index.js';
+import type { Family } from '../probe/outcome.js';
+import { c } from '../sock/binding.js';
+import type { PingMethod, PingMethodChoice } from './types.js';
+
+export type PingProber = IcmpProber | IcmpDgramProber;
+
+/** Open the prober ping uses; PermissionError naming both ways out when neither socket is allowed. */
+export function openPingProber(family: Family, choice: PingMethodChoice, df: boolean): { prober: PingProber; method: PingMethod } {
+  const order: PingMethod[] = choice === 'auto' ? ['icmp', 'icmp-dgram'] : [choice];
+  for (const method of order) {
+    let prober: PingProber;
+    try {
+      prober = createProber(method, family) as PingProber;
+    } catch (err) {
+      if (!(err instanceof PermissionError)) throw err;
+      continue;
+    }
+    try {
+      if (!df) allowFragmentation(prober, family);
+    } catch (err) {
+      prober.close();
+      throw err;
+    }
+    return { prober, method };
+  }
+  if (choice === 'icmp') throw new PermissionError('pathmtu ping --method icmp (a raw ICMP socket)', NEED_RAW, `${RAW_WAY}, or use --method icmp-dgram.`);
+  if (choice === 'icmp-dgram') throw new PermissionError('pathmtu ping --method icmp-dgram (a ping socket)', NEED_DGRAM, `A${DGRAM_WAY.slice(1)}, or run as root.`);
+  throw new PermissionError('pathmtu ping', `${NEED_RAW} for a raw ICMP socket, or ${NEED_DGRAM} for a ping socket`, `${RAW_WAY}; or ${DGRAM_WAY}.`);
+}
+
+const NEED_RAW = 'CAP_NET_RAW (e.g. root)';
+const NEED_DGRAM = 'a group listed in net.ipv4.ping_group_range';
+const RAW_WAY = 'Run it as root (or grant node the capability: sudo setcap cap_net_raw+ep "$(readlink -f "$(command -v node)")")';
+const DGRAM_WAY = "allow ping sockets for your group: sudo sysctl -w net.ipv4.ping_group_range='0 2147483647'";
+
+/**
+ * Clear DF. IPv4: IP_PMTUDISC_DONT — no DF bit, the kernel fragments above the interface MTU and
+ * routers may fragment on the way. IPv6 has no DF bit (routers never fragment): IPV6_DONTFRAG 0 and
+ * mode DONT let the sending kernel fragment to the path MTU it has learned from PTBs.
+ */
+function allowFragmentation(prober: PingProber, family: Family): void {
+  const sock = prober.socket;
+  sock.setPmtuMode('dont');
+  if (family === 6) sock.setOption(c('IPPROTO_IPV6'), c('IPV6_DONTFRAG'), 0);
+}
