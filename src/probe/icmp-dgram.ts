@@ -11,7 +11,7 @@
 // So a forged error with a wrong id never reaches us; one with our id is still checked against the
 // sequence number and nonce of a probe in flight, and ignored otherwise.
 import { randomInt } from 'node:crypto';
-import { DecodeError, SystemCallError, UsageError } from '../errors.js';
+import { DecodeError, SystemCallError } from '../errors.js';
 import { ProbeSocket, type ErrQueueEntry, type Message } from '../sock/socket.js';
 import * as icmpv4 from '../wire/icmpv4.js';
 import * as icmpv6 from '../wire/icmpv6.js';
@@ -37,22 +37,17 @@ export class IcmpDgramProber extends Prober {
 
   constructor(family: Family, opts: IcmpDgramProberOptions = {}) {
     super(family);
-    const sock = ProbeSocket.open('icmp-dgram', family);
-    try {
-      prepareProbeSocket(sock, family, opts.source);
-      // Binding picks the echo id now (port 0: the kernel chooses a free one), so it is known before
-      // the first send.
-      if (opts.source === undefined) sock.bind(family === 4 ? '0.0.0.0' : '::', 0);
-      this.#id = sock.localAddress().port;
-      sock.on('message', (m) => this.#onMessage(m));
-      sock.on('errqueue', (e) => this.#onError(e));
-      sock.on('error', (err) => this.emit('error', err));
-      sock.start();
-    } catch (err) {
-      sock.close();
-      throw err;
-    }
-    this.#sock = sock;
+    this.#sock = this.openSocket(
+      'icmp-dgram',
+      (sock) => {
+        prepareProbeSocket(sock, family, opts.source);
+        // Binding picks the echo id now (port 0: the kernel chooses a free one), so it is known
+        // before the first send.
+        if (opts.source === undefined) sock.bind(family === 4 ? '0.0.0.0' : '::', 0);
+      },
+      { message: (m) => this.#onMessage(m), errqueue: (e) => this.#onError(e) },
+    );
+    this.#id = this.#sock.localAddress().port;
   }
 
   /** The echo id the kernel gave this socket (every request carries it). */
@@ -69,9 +64,7 @@ export class IcmpDgramProber extends Prober {
   }
 
   send(destination: string, size: number, opts: SendOptions = {}): number {
-    if (!Number.isInteger(size) || size < this.minSize || size > 65535) {
-      throw new UsageError(`probe size must be ${this.minSize}..65535 bytes for icmp-dgram over IPv${this.family}, got ${size}`);
-    }
+    this.checkSize(size);
     const dst = canonicalDestination(destination, this.family);
     const seq = this.#seq;
     this.#seq = (this.#seq + 1) & 0xffff;

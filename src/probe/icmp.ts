@@ -19,7 +19,7 @@ import * as icmpv4 from '../wire/icmpv4.js';
 import * as icmpv6 from '../wire/icmpv6.js';
 import * as ipv4 from '../wire/ipv4.js';
 import { decodeQuote, type QuotedDatagram } from '../wire/quote.js';
-import { IP_HEADER, ptbPlausibility, type Family, type Outcome } from './outcome.js';
+import { IP_HEADER, type Family, type Outcome } from './outcome.js';
 import { Prober, type SendOptions } from './prober.js';
 import { classifyIcmpError } from './classify.js';
 
@@ -60,19 +60,11 @@ export class IcmpProber extends Prober {
     super(family);
     this.#id = opts.echoId ?? randomInt(0, 0x10000);
     if (!Number.isInteger(this.#id) || this.#id < 0 || this.#id > 0xffff) throw new UsageError(`echo id must be 0..65535, got ${opts.echoId}`);
-    const sock = ProbeSocket.open('icmp-raw', family);
-    try {
-      prepareProbeSocket(sock, family, opts.source);
-      sock.on('message', (m) => this.#onMessage(m));
-      // Errors from routers arrive on the raw path too (with the whole quote); of the error queue
-      // only LOCAL refusals matter, and sendProbe() turns those into localTooBig itself.
-      sock.on('error', (err) => this.emit('error', err));
-      sock.start();
-    } catch (err) {
-      sock.close();
-      throw err;
-    }
-    this.#sock = sock;
+    // Errors from routers arrive on the raw path too (with the whole quote); of the error queue only
+    // LOCAL refusals matter, and sendProbe() turns those into localTooBig itself.
+    this.#sock = this.openSocket('icmp-raw', (sock) => prepareProbeSocket(sock, family, opts.source), {
+      message: (m) => this.#onMessage(m),
+    });
   }
 
   /** The echo identifier this prober's requests carry. */
@@ -89,9 +81,7 @@ export class IcmpProber extends Prober {
   }
 
   send(destination: string, size: number, opts: SendOptions = {}): number {
-    if (!Number.isInteger(size) || size < this.minSize || size > 65535) {
-      throw new UsageError(`probe size must be ${this.minSize}..65535 bytes for icmp over IPv${this.family}, got ${size}`);
-    }
+    this.checkSize(size);
     const dst = canonicalDestination(destination, this.family);
     const seq = this.#seq;
     this.#seq = (this.#seq + 1) & 0xffff;

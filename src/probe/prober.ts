@@ -3,6 +3,8 @@
 // every probe in flight; answers are matched by what they quote, never by arrival order.
 import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
+import { UsageError } from '../errors.js';
+import { ProbeSocket, type ErrQueueEntry, type Message, type SocketKind } from '../sock/socket.js';
 import type { Family, MethodName, Outcome } from './outcome.js';
 
 export type Direction = 'forward' | 'round-trip';
@@ -66,6 +68,36 @@ export abstract class Prober extends EventEmitter<ProberEvents> {
   abstract send(destination: string, size: number, opts?: SendOptions): number;
 
   abstract close(): void;
+
+  /**
+   * Open this method's socket: `setup` prepares it (options, bind), then its events are wired and it
+   * is polled. A failure anywhere closes it again, so a half-built prober never leaks an fd.
+   */
+  protected openSocket(
+    kind: SocketKind,
+    setup: (sock: ProbeSocket) => void,
+    on: { message?: (m: Message) => void; errqueue?: (e: ErrQueueEntry) => void },
+  ): ProbeSocket {
+    const sock = ProbeSocket.open(kind, this.family);
+    try {
+      setup(sock);
+      if (on.message) sock.on('message', on.message);
+      if (on.errqueue) sock.on('errqueue', on.errqueue);
+      sock.on('error', (err) => this.emit('error', err));
+      sock.start();
+    } catch (err) {
+      sock.close();
+      throw err;
+    }
+    return sock;
+  }
+
+  /** Refuse a size this method cannot send (below its headers + nonce, or above `max`). */
+  protected checkSize(size: number, max = 65535): void {
+    if (!Number.isInteger(size) || size < this.minSize || size > max) {
+      throw new UsageError(`probe size must be ${this.minSize}..${max} bytes for ${this.method} over IPv${this.family}, got ${size}`);
+    }
+  }
 
   /** The probe a token names, if still remembered. */
   probe(token: number): InFlight | undefined {

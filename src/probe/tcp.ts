@@ -60,18 +60,10 @@ export class TcpProber extends Prober {
     if (!Number.isInteger(this.port) || this.port < 1 || this.port > 65535) throw new UsageError(`port must be 1..65535, got ${opts.port}`);
     this.#basePort = pickBasePort(this.port);
     this.#source = opts.source === undefined ? undefined : canonicalDestination(opts.source, family);
-    const sock = ProbeSocket.open('tcp-raw', family);
-    try {
-      prepareProbeSocket(sock, family, this.#source);
-      sock.on('message', (m) => this.#onMessage(m));
-      sock.on('errqueue', (e) => this.#onError(e));
-      sock.on('error', (err) => this.emit('error', err));
-      sock.start();
-    } catch (err) {
-      sock.close();
-      throw err;
-    }
-    this.#sock = sock;
+    this.#sock = this.openSocket('tcp-raw', (sock) => prepareProbeSocket(sock, family, this.#source), {
+      message: (m) => this.#onMessage(m),
+      errqueue: (e) => this.#onError(e),
+    });
   }
 
   get minSize(): number {
@@ -93,9 +85,7 @@ export class TcpProber extends Prober {
   }
 
   send(destination: string, size: number, opts: SendOptions = {}): number {
-    if (!Number.isInteger(size) || size < this.minSize || size > 65535) {
-      throw new UsageError(`probe size must be ${this.minSize}..65535 bytes for tcp over IPv${this.family}, got ${size}`);
-    }
+    this.checkSize(size);
     const dst = canonicalDestination(destination, this.family);
     const src = this.#sourceFor(dst);
     const srcPort = this.#basePort + (this.#next++ % PORT_SPAN);

@@ -34,20 +34,15 @@ export class UdpProber extends Prober {
     if (!Number.isInteger(this.#basePort) || this.#basePort < 1 || this.#basePort > 65535) {
       throw new UsageError(`port must be 1..65535, got ${opts.basePort}`);
     }
-    const sock = ProbeSocket.open('udp', family);
-    try {
-      sock.setPmtuMode('probe');
-      sock.receiveErrors();
-      if (opts.source) sock.bind(opts.source, 0);
-      sock.on('errqueue', (e) => this.#onError(e));
-      sock.on('message', (m) => this.ignore(m.from, 'udp datagram', 'unexpected UDP reply'));
-      sock.on('error', (err) => this.emit('error', err));
-      sock.start();
-    } catch (err) {
-      sock.close();
-      throw err;
-    }
-    this.#sock = sock;
+    this.#sock = this.openSocket(
+      'udp',
+      (sock) => {
+        sock.setPmtuMode('probe');
+        sock.receiveErrors();
+        if (opts.source) sock.bind(opts.source, 0);
+      },
+      { errqueue: (e) => this.#onError(e), message: (m) => this.ignore(m.from, 'udp datagram', 'unexpected UDP reply') },
+    );
   }
 
   get minSize(): number {
@@ -60,10 +55,7 @@ export class UdpProber extends Prober {
 
   send(destination: string, size: number, opts: SendOptions = {}): number {
     // The UDP length field caps the datagram at 65535 bytes; IPv6's payload length excludes its header.
-    const max = this.family === 4 ? 65535 : 65535 + IP_HEADER[6];
-    if (!Number.isInteger(size) || size < this.minSize || size > max) {
-      throw new UsageError(`probe size must be ${this.minSize}..${max} bytes for udp over IPv${this.family}, got ${size}`);
-    }
+    this.checkSize(size, this.family === 4 ? 65535 : 65535 + IP_HEADER[6]);
     const port = this.#basePort + (this.#seq++ % PORT_SPAN);
     const p = this.register(destination, size, opts.ttl, port > 65535 ? port - PORT_SPAN : port);
     const data = this.payload(p, size - IP_HEADER[this.family] - UDP_HEADER);
