@@ -16,7 +16,7 @@ import type { Exec } from './lib/dfping.js';
 import { SCENARIOS, hopsCorrect, hopsText, truthOf, type Scenario, type Truth } from './lib/scenarios.js';
 import { median, seconds, speedup } from './lib/stats.js';
 import { table } from './lib/table.js';
-import { ROOT, TOOLS, TimedOut, type Role, type Tool, type ToolId, type ToolOutput } from './lib/tools.js';
+import { ROOT, TOOLS, TimedOut, pathmtuTraceVia, type Role, type Tool, type ToolId, type ToolOutput } from './lib/tools.js';
 
 export interface PeersOptions {
   /** Repetitions per scenario and tool (slow peers in black-hole scenarios run once). Default 3. */
@@ -251,7 +251,7 @@ export function renderTrace(res: PeersResults): string {
     const where = (after: number | null | undefined): string => (after == null ? 'none' : `after hop ${after}`);
     for (const c of cellsOf(res, s.id, 'trace')) {
       if (c.skipped !== undefined) {
-        rows.push([s.label, truthHops, label(c.tool), skipCell(c, notes), '', '', '']);
+        rows.push([s.label, truthHops, label(c.tool), skipCell(c, notes), '', '', '', '']);
         continue;
       }
       const sense = TOOLS.find((x) => x.id === c.tool)!.hopSense ?? 'reached';
@@ -260,7 +260,7 @@ export function renderTrace(res: PeersResults): string {
       if (hops.startsWith('✗') && want !== truthHops) hops += ` (want ${want})`;
       if (sense === 'after') hops += ' [after hop]';
       const bh = verdict(c.runs, (m) => m.blackHoleCorrect, (m) => (m.output ? where(m.output.blackHole?.afterTtl) : m.said));
-      rows.push([s.label, truthHops, label(c.tool), hops, bh, wall(c.runs), String(c.runs.length)]);
+      rows.push([s.label, truthHops, label(c.tool), hops, bh, wall(c.runs), probes(c.runs), String(c.runs.length)]);
     }
     if (t?.blackHole) lines.push(`  ${s.label}: black hole after hop ${t.blackHole.afterTtl} (${t.blackHole.lastAnswering} answers, ${t.blackHole.firstSilent} never sees large packets)`);
   }
@@ -274,12 +274,15 @@ export function renderTrace(res: PeersResults): string {
           .join(', ')})`;
   return [
     'trace: per-hop MTU (largest packet that reaches each hop) and black-hole link',
-    table(['scenario', 'truth per hop', 'tool', 'per-hop MTUs', 'black hole', 'median wall', 'runs'], rows),
+    table(['scenario', 'truth per hop', 'tool', 'per-hop MTUs', 'black hole', 'median wall', 'probes', 'runs'], rows),
     ...[...notes.values()].map((n) => `not run: ${n}`),
     ...(lines.length > 0 ? ['truth, black holes:', ...lines] : []),
     "Per-hop MTU: the largest packet that reaches the hop (tracepath's and scamper's sense); rows marked [after hop]",
     'give the largest that leaves it towards the target (pathmtu trace), judged against that truth.',
     'tracepath and scamper rows are the same runs as in the discover table.',
+    ...(ours.length > 0 && pathmtuTraceVia() === 'library'
+      ? ['pathmtu trace ran as `node -e` calling dist/trace/index.js trace(): bin/pathmtu.js has no `trace` command yet.']
+      : []),
     `target (issue 4): black hole traced and located <= 2 s: ${target}`,
   ].join('\n');
 }
