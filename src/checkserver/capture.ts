@@ -19,9 +19,6 @@ import { parseFrame, type CapturedPacket } from './segment.js';
 
 // Stable uapi numbers (include/linux/socket.h, include/uapi/linux/if_packet.h); the binding does
 // not export them yet.
-const SOL_PACKET = 263;
-const PACKET_VNET_HDR = 15;
-const PACKET_STATISTICS = 6;
 const PACKET_OUTGOING = 4;
 /** Enough for vnet header + Ethernet with two tags + IPv6 with some extensions + TCP with options. */
 const SNAPLEN = 384;
@@ -82,7 +79,7 @@ export class PacketCapture extends EventEmitter<CaptureEvents> {
       throw new SystemCallError('socket(AF_PACKET)', -fd);
     }
     try {
-      const vnet = b.setsockopt(fd, SOL_PACKET, PACKET_VNET_HDR, 1) === 0;
+      const vnet = b.setsockopt(fd, c('SOL_PACKET'), c('PACKET_VNET_HDR'), 1) === 0;
       b.setsockopt(fd, c('SOL_SOCKET'), c('SO_RCVBUF'), RCVBUF); // capped by net.core.rmem_max; best effort
       check('bind(AF_PACKET)', b.bind(fd, encodePacket(0, ethPAll)));
       return new PacketCapture(fd, vnet);
@@ -117,7 +114,7 @@ export class PacketCapture extends EventEmitter<CaptureEvents> {
 
   /** Frames the kernel dropped because our socket buffer was full, since the last call. */
   drops(): number {
-    const r = native().getsockopt(this.#fd, SOL_PACKET, PACKET_STATISTICS, 8);
+    const r = native().getsockopt(this.#fd, c('SOL_PACKET'), c('PACKET_STATISTICS'), 8);
     return typeof r === 'number' || r.length < 8 ? 0 : r.readUInt32LE(4); // struct tpacket_stats: packets, drops (host order)
   }
 
