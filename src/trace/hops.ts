@@ -1,0 +1,74 @@
+// Mapping the hops: small probes with TTL 1..maxHops, all sent at once. A time-exceeded names the
+// hop at that TTL; a delivery (or unreachable) from the target ends the path. TTLs that stay silent
+// get one more probe each (a lost answer, or an ICMP rate limit, is not a silent router). Every
+// router is asked at most twice, well inside Linux's burst of about 6 time-exceededs.
+import type { ProbeOutcome } from '../probe/prober.js';
+import type { Rounds } from './rounds.js';
+
+export interface HopObservation {
+  ttl: number;
+  /** Who answered: the router (time-exceeded), the target, or whoever said unreachable. */
+  address: string | null;
+  rttMs: number | null;
+  kind: 'timeExceeded' | 'delivered' | 'unreachable' | 'silent';
+  /** Unreachable reason, when the path ends in one. */
+  reason?: string;
+}
+
+export interface HopMap {
+  /** One entry per TTL from 1 to the destination (or to maxHops when it never answered). */
+  hops: HopObservation[];
+  /** TTL at which the target answered (delivered or unreachable from it); null when it never did. */
+  destinationTtl: number | null;
+  /** TTL at which a router said unreachable (the path ends there without reaching the target). */
+  endTtl: number | null;
+}
+
+function observe(ttl: number, outcomes: ProbeOutcome[], target: string): HopObservation {
+  for (const o of outcomes) {
+    if (o.kind === 'timeExceeded') return { ttl, address: o.from, rttMs: o.rttMs, kind: 'timeExceeded' };
+    if (o.kind === 'delivered') return { ttl, address: o.from || target, rttMs: o.rttMs, kind: 'delivered' };
+    if (o.kind === 'unreachable') return { ttl, address: o.from, rttMs: o.rttMs, kind: 'unreachable', reason: o.reason };
+  }
+  return { ttl, address: null, rttMs: null, kind: 'silent' };
+}
+
+/** Lowest TTL at which the path ends (the target answered, or someone said unreachable). */
+function endOf(hops: HopObservation[]): number | null {
+  const end = hops.find((h) => h.kind === 'delivered' || h.kind === 'unreachable');
+  return end ? end.ttl : null;
+}
+
+export async function mapHops(rounds: Rounds, target: string, size: number, maxHops: number): Promise<HopMap> {
+  const ttls = Array.from({ length: maxHops }, (_, i) => i + 1);
+  const answers = await rounds.run(ttls.map((ttl) => ({ size, ttl })));
+  const hops = ttls.map((ttl, i) => observe(ttl, answers[i]!, target));
+
+  // Second chance for silent TTLs below the end (or all of them when nothing ended the path).
+  const end = endOf(hops);
+  const silent = hops.filter((h) => h.kind === 'silent' && (end === null || h.ttl < end));
+  if (silent.length > 0 && !rounds.aborted) {
+    const again = await rounds.run(silent.map((h) => ({ size, ttl: h.ttl })));
+    silent.forEach((h, i) => {
+      const o = observe(h.ttl, again[i]!, target);
+      if (o.kind !== 'silent') hops[h.ttl - 1] = o;
+    });
+  }
+  const last = endOf(hops);
+  const destinationTtl = last !== null && hops[last - 1]!.kind === 'delivered' ? last : null;
+  // An unreachable from the target itself (e.g. admin-prohibited for this protocol) still reached it.
+  const fromTarget = last !== null && hops[last - 1]!.kind === 'unreachable' && hops[last - 1]!.address === target ? last : null;
+  const reachedAt = destinationTtl ?? fromTarget;
+  const cut = last ?? Math.min(maxHops, lastAnswering(hops) + 1);
+  return {
+    hops: hops.slice(0, Math.max(1, cut)),
+    destinationTtl: reachedAt,
+    endTtl: reachedAt === null ? last : null,
+  };
+}
+
+function lastAnswering(hops: HopObservation[]): number {
+  let t = 0;
+  for (const h of hops) if (h.kind !== 'silent') t = h.ttl;
+  return t;
+}

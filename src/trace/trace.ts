@@ -1,0 +1,144 @@
+// trace(): the path hop by hop with the MTU after each hop, the routers that lower it, a black hole
+// located to its link, bogus PTBs flagged, and what the final MTU means.
+//
+// Phases, each a round or two of parallel probes timed from measured RTTs (src/trace/rounds.ts):
+//   1. discover()   the path MTU, the method that works, the PTBs it met, whether a black hole exists
+//   2. hops         TTL 1..maxHops at once, small: who is at each TTL (silent TTLs asked twice)
+//   3. drops        PTBs discover did not meet (one round trip per drop), senders placed on hops
+//   4. black hole   when discover saw one: the vanishing size at every TTL, to find the link
+//   5. names        reverse DNS, capped at 500 ms, only when asked for
+import { AbortError, UsageError } from '../errors.js';
+import { discover, type DiscoverResult } from '../discover/discover.js';
+import { openMethod } from '../discover/methods.js';
+import { assemble } from './assemble.js';
+import { explainTrace } from './explained.js';
+import { locateBlackHole } from './blackhole.js';
+import { fromDiscover, placeSenders, walkDrops, type PtbSeen } from './drops.js';
+import { mapHops, type HopMap } from './hops.js';
+import { reverseNames } from './names.js';
+import { Rounds } from './rounds.js';
+import type { BlackHole, TraceEvent, TraceOptions, TracePhase, TraceResult } from './types.js';
+
+export const DEFAULT_MAX_HOPS = 30;
+
+function validate(o: TraceOptions): void {
+  if (o.maxHops !== undefined && (!Number.isInteger(o.maxHops) || o.maxHops < 1 || o.maxHops > 255)) {
+    throw new UsageError(`maxHops must be an integer from 1 to 255, got ${o.maxHops}`);
+  }
+  if (o.signal?.aborted) throw new AbortError();
+}
+
+export async function trace(target: string, options: TraceOptions = {}): Promise<TraceResult> {
+  const started = performance.now();
+  validate(options);
+  const maxHops = options.maxHops ?? DEFAULT_MAX_HOPS;
+  const at = (): number => Math.round((performance.now() - started) * 10) / 10;
+  const phase = (p: TracePhase): void => options.onEvent?.({ type: 'phase', phase: p, atMs: at() });
+  let current: TracePhase = 'discover';
+  const progress = (sent: number, outstanding: number): void =>
+    options.onEvent?.({ type: 'probes', phase: current, sent, outstanding, atMs: at() } satisfies TraceEvent);
+
+  phase('discover');
+  let discoverProbes = 0;
+  const d: DiscoverResult = await discover(target, {
+    ...(options.family !== undefined ? { family: options.family } : {}),
+    ...(options.method !== undefined ? { method: options.method } : {}),
+    ...(options.max !== undefined ? { max: options.max } : {}),
+    ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+    ...(options.port !== undefined ? { port: options.port } : {}),
+    ...(options.signal !== undefined ? { signal: options.signal } : {}),
+    onEvent: (e) => {
+      if (e.type === 'probe') progress(++discoverProbes, 0);
+    },
+  });
+
+  const prober = openMethod(d.method, d.family, options.port !== undefined ? { port: options.port } : {});
+  const rounds = new Rounds(prober, d.address, {
+    ...(options.timeoutMs !== undefined ? { maxTimeoutMs: options.timeoutMs } : {}),
+    ...(options.signal !== undefined ? { signal: options.signal } : {}),
+    onProgress: progress,
+  });
+  let map: HopMap = { hops: [], destinationTtl: null, endTtl: null };
+  let ptbs: PtbSeen[] = fromDiscover(d.ptbs, d.family);
+  let delivered = d.lowerBound;
+  let localRefusal: number | undefined;
+  let placed = new Map<string, number>();
+  let blackHole: BlackHole | null = null;
+  try {
+    if (!d.aborted) {
+      current = 'hops';
+      phase('hops');
+      map = await mapHops(rounds, d.address, prober.minSize, maxHops);
+
+      current = 'drops';
+      phase('drops');
+      const start = Math.min(options.max ?? d.localMtu, d.localMtu);
+      const walk = await walkDrops(rounds, start, delivered, ptbs, d.blackHole ? d.blackHoleAbove : undefined);
+      ptbs = walk.ptbs;
+      delivered = walk.delivered;
+      if (walk.localMtu !== undefined && walk.localMtu < d.localMtu) localRefusal = walk.localMtu;
+      const addresses = new Set(map.hops.map((h) => h.address));
+      const unplaced = ptbs.filter((p) => p.plausible && p.nextHopMtu >= delivered && !addresses.has(p.from) && p.from !== d.address);
+      if (unplaced.length > 0 && map.hops.some((h) => h.address === null)) {
+        placed = await placeSenders(rounds, unplaced, map.hops.length, maxHops);
+      }
+
+      if (d.blackHole && d.pmtu !== null) {
+        current = 'black-hole';
+        phase('black-hole');
+        blackHole = await locateBlackHole(rounds, map, (d.blackHoleAbove ?? d.pmtu) + 1);
+      }
+    }
+  } finally {
+    prober.close();
+  }
+
+  let names: Map<string, string> | undefined;
+  if (options.names && !rounds.aborted) {
+    phase('names');
+    names = await reverseNames(map.hops.flatMap((h) => (h.address !== null ? [h.address] : [])));
+  }
+
+  const a = assemble({
+    target: d.address,
+    hops: map.hops,
+    destinationTtl: map.destinationTtl,
+    localMtu: d.localMtu,
+    pmtu: d.pmtu,
+    delivered,
+    ptbs,
+    placed,
+    blackHole,
+    ...(localRefusal !== undefined ? { localRefusal } : {}),
+    ...(names !== undefined ? { names } : {}),
+  });
+  const ex = explainTrace({ pmtu: d.pmtu, family: d.family, localMtu: d.localMtu, method: d.method });
+  const reasons: string[] = [];
+  if (d.reason) reasons.push(d.reason);
+  if (map.destinationTtl === null && !d.aborted) {
+    reasons.push(map.endTtl !== null ? `the path ends at hop ${map.endTtl} (unreachable)` : `no answer from ${d.address} within ${maxHops} hops`);
+  }
+  return {
+    target,
+    address: d.address,
+    family: d.family,
+    method: d.method,
+    direction: d.direction,
+    pmtu: d.pmtu,
+    exact: d.exact,
+    localMtu: d.localMtu,
+    reached: map.destinationTtl !== null,
+    hops: a.hops,
+    drops: a.drops,
+    firstHop: a.firstHop,
+    blackHole,
+    bogusPtbs: a.bogusPtbs,
+    explanation: ex ? ex.candidates.map((c) => ({ cause: c.cause, overhead: c.overhead, underlay: c.underlay, confidence: c.confidence })) : [],
+    fixes: ex ? ex.fixes.map((f) => ({ what: f.what, command: f.command })) : [],
+    summary: ex ? ex.summary : null,
+    probes: d.probes + rounds.sent,
+    elapsedMs: at(),
+    ...(reasons.length > 0 ? { reason: reasons.join('; ') } : {}),
+    aborted: d.aborted || rounds.aborted,
+  };
+}
