@@ -6,5 +6,6 @@ import { injectCommand } from './inject.js';
 import { demoCommand } from './demo.js';
 import { discoverCommand } from './discover.js';
 import { explainCommand } from './explain.js';
+import { pingCommand } from './ping.js';
 
-export const commands: Command[] = [discoverCommand, explainCommand, cacheCommand, injectCommand, checkServerCommand, demoCommand];
+export const commands: Command[] = [discoverCommand, explainCommand, pingCommand, cacheCommand, injectCommand, checkServerCommand, demoCommand];
