@@ -75,6 +75,8 @@ export interface DiscoverResult {
 }
 
 const probeChannel = channel('pathmtu:probe');
+/** IPv4 total length is 16 bits; IPv6's payload length (16 bits) excludes its 40-byte header. */
+const LARGEST_PACKET = { 4: 65535, 6: 65575 } as const;
 /** Probes without a single delivery after which auto moves on to the next method. */
 const SILENT_GIVE_UP = 16;
 
@@ -85,7 +87,9 @@ export async function discover(target: string, options: DiscoverOptions = {}): P
   const { address, family } = await resolveTarget(target, options.family);
   const localMtu = interfaceMtu(address, family);
   const floor = options.min ?? MIN_MTU[family];
-  const max = Math.min(options.max ?? localMtu, family === 4 ? 65535 : 65575);
+  // Nothing larger than the interface MTU leaves this host, nor than the IP length fields allow.
+  const ceiling = Math.min(localMtu, LARGEST_PACKET[family]);
+  const max = Math.min(options.max ?? ceiling, ceiling);
   if (max < floor) throw new UsageError(`--max ${max} is below the IPv${family} minimum ${floor}`);
 
   const order = options.method === undefined || options.method === 'auto' ? methodOrder(family) : [options.method];
@@ -179,7 +183,7 @@ function runSearch(
       family,
       floor,
       max,
-      maxIsLocal: max >= localMtu,
+      maxIsLocal: max >= Math.min(localMtu, LARGEST_PACKET[family]),
       ...(options.timeoutMs !== undefined ? { maxTimeoutMs: options.timeoutMs } : {}),
       ...(options.maxProbes !== undefined ? { maxProbes: options.maxProbes } : {}),
     },

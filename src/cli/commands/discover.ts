@@ -135,7 +135,9 @@ export function render(r: DiscoverResult): string {
     out.push(`path MTU to ${host}: ${r.pmtu} bytes, via ${r.method}, ${dir}${r.exact ? '' : ' (not exact)'}`);
     const p = payloadSizes(r.pmtu, r.family);
     out.push(`  largest UDP payload ${p.udp}, ICMP echo payload ${p.icmp} (ping -s ${p.icmp}), TCP MSS ${p.tcpMss}`);
-    if (r.pmtu < r.localMtu) out.push(`  ${r.localMtu - r.pmtu} bytes less than the local interface MTU ${r.localMtu}`);
+    const largest = r.family === 4 ? 65535 : 65575; // what the IP length fields allow
+    if (r.pmtu === largest && r.localMtu > largest) out.push(`  the largest packet IPv${r.family} can carry (interface MTU ${r.localMtu})`);
+    else if (r.pmtu < r.localMtu) out.push(`  ${r.localMtu - r.pmtu} bytes less than the local interface MTU ${r.localMtu}`);
     else out.push(`  the local interface MTU (${r.localMtu}) is the limit`);
   } else {
     out.push(`path MTU to ${host}: not found via ${r.method}${r.aborted ? ' (interrupted)' : ''}`);
