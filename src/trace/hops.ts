@@ -41,7 +41,13 @@ function endOf(hops: HopObservation[]): number | null {
 
 export async function mapHops(rounds: Rounds, target: string, size: number, maxHops: number): Promise<HopMap> {
   const ttls = Array.from({ length: maxHops }, (_, i) => i + 1);
-  const answers = await rounds.run(ttls.map((ttl) => ({ size, ttl })));
+  // Probes beyond a TTL the target already answered stop mattering (their answers, if any, are
+  // rate-limited duplicates from the target): no waiting for them.
+  const ends = (o: ProbeOutcome[]): boolean => o.some((x) => x.kind === 'delivered' || x.kind === 'unreachable');
+  const answers = await rounds.run(
+    ttls.map((ttl) => ({ size, ttl })),
+    (i, got) => got.slice(0, i).some(ends),
+  );
   const hops = ttls.map((ttl, i) => observe(ttl, answers[i]!, target));
 
   // Second chance for silent TTLs below the end (or all of them when nothing ended the path).

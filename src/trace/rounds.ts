@@ -59,9 +59,10 @@ export class Rounds {
 
   /**
    * Send every request now; resolve with all outcomes of each (in arrival order, empty = no answer)
-   * once each has a final answer or has timed out.
+   * once each has a final answer, has timed out, or no longer matters: `moot(i, answers)` lets the
+   * caller stop waiting for request i (e.g. TTLs beyond one the target already answered).
    */
-  run(requests: RoundRequest[]): Promise<ProbeOutcome[][]> {
+  run(requests: RoundRequest[], moot?: (i: number, answers: ProbeOutcome[][]) => boolean): Promise<ProbeOutcome[][]> {
     const answers: ProbeOutcome[][] = requests.map(() => []);
     if (requests.length === 0 || this.aborted) return Promise.resolve(answers);
     const index = new Map<number, number>(); // prober token -> request index
@@ -90,7 +91,7 @@ export class Rounds {
         const timeout = this.timeoutMs();
         const settle = this.#settleMs();
         for (let i = 0; i < requests.length; i++) {
-          if (settledAt[i] !== undefined) continue;
+          if (settledAt[i] !== undefined || moot?.(i, answers)) continue;
           const got = answers[i]!;
           // Only PTBs so far: wait for a delivery that would contradict them, then take them.
           const until = sentAt[i]! + (got.length > 0 ? settle : timeout);

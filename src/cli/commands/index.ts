@@ -7,5 +7,6 @@ import { demoCommand } from './demo.js';
 import { discoverCommand } from './discover.js';
 import { explainCommand } from './explain.js';
 import { pingCommand } from './ping.js';
+import { traceCommand } from './trace.js';
 
-export const commands: Command[] = [discoverCommand, explainCommand, pingCommand, cacheCommand, injectCommand, checkServerCommand, demoCommand];
+export const commands: Command[] = [discoverCommand, traceCommand, explainCommand, pingCommand, cacheCommand, injectCommand, checkServerCommand, demoCommand];
