@@ -55,7 +55,14 @@ export async function main(argv: string[], io: Io): Promise<number> {
   try {
     return await command.run(rest, io);
   } catch (err) {
-    return reportError(err, command.name, io);
+    const code = reportError(err, command.name, io);
+    // A script reading --json gets an object it can parse even when the job failed.
+    if (rest.includes('--json')) {
+      const e = err as { code?: unknown; message?: unknown };
+      const error = { code: typeof e.code === 'string' ? e.code : 'ERR_UNEXPECTED', message: String(e.message ?? err) };
+      io.stdout.write(`${JSON.stringify({ error, exitCode: code })}\n`);
+    }
+    return code;
   }
 }
 

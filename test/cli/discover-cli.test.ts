@@ -52,6 +52,12 @@ test('an unknown host is a clear error, exit 1', () => {
   const r = cli(['no-such-host.invalid', '--method', 'udp']);
   assert.equal(r.code, 1, r.stderr);
   assert.match(r.stderr, /unknown host 'no-such-host.invalid'/);
+  const j = cli(['no-such-host.invalid', '--json']);
+  assert.equal(j.code, 1);
+  assert.deepEqual(JSON.parse(j.stdout).error.code, 'ERR_RESOLVE', 'with --json, stdout still parses');
+  const u = cli(['discover', 'x', '--max', 'abc', '--json']);
+  assert.equal(u.code, 2);
+  assert.equal(JSON.parse(u.stdout).exitCode, 2);
 });
 
 labTest('pathmtu <host> human output, --json fields, --quiet, exit 0', { routers: [{}, {}], links: [{}, { mtu: 1400 }, {}] }, async (lab) => {
