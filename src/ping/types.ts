@@ -127,7 +127,7 @@ export interface SweepReport extends Required<SweepRange> {
 }
 
 export interface PingResult extends PingHeader {
-  /** One entry per request in seq order, then duplicate answers in arrival order. */
+  /** One entry per request, in seq order; a duplicate answer adds an entry (duplicate: true) where it arrived. */
   probes: PingProbe[];
   summary: PingSummary;
   /** With sweep: the largest size that passed. */
