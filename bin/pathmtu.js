@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Entry point: run the compiled CLI with process I/O; Ctrl-C aborts the running command once,
-// a second Ctrl-C exits at once.
+// Entry point: run the compiled CLI with process I/O. Ctrl-C aborts the running command once (it
+// prints what it knows and chooses its exit status, as ping does); a second Ctrl-C exits at once.
 import { main } from '../dist/cli/main.js';
 
 const controller = new AbortController();
@@ -16,4 +16,4 @@ const code = await main(process.argv.slice(2), {
   env: process.env,
   signal: controller.signal,
 });
-process.exitCode = interrupted && code === 0 ? 130 : code;
+process.exitCode = code;

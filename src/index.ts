@@ -1,6 +1,12 @@
 // pathmtu's public API: one entry point, typed.
 export { discover, type DiscoverOptions, type DiscoverResult, type DiscoverEvent, type MethodChoice, type PtbReport } from './discover/index.js';
 export { interfaceMtu, resolveTarget } from './discover/index.js';
+export { trace, renderTrace } from './trace/index.js';
+export type { TraceOptions, TraceResult, TraceHop, BlackHole, BogusPtb } from './trace/index.js';
+export { ping, type PingOptions, type PingResult } from './ping/index.js';
+export { readCache, flushCache, type CacheEntry, type CacheLookup, type FlushResult } from './cache/index.js';
+export { inject, type InjectOptions, type InjectResult } from './inject/index.js';
+export { checkServer, type CheckServerOptions, type CheckServerResult } from './checkserver/index.js';
 export { explain, fixes, payloadSizes, rankCandidates, renderExplanation } from './explain/index.js';
 export type { Explanation } from './explain/index.js';
 export { PathMtuSearch } from './search/index.js';
