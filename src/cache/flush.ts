@@ -10,7 +10,7 @@
 //   result says so.
 import { openSync, writeSync, closeSync } from 'node:fs';
 import { PermissionError, SystemCallError } from '../errors.js';
-import { resolveTarget } from '../discover/resolve.js';
+import { resolveTarget } from '../sock/resolve.js';
 import type { Family } from '../probe/outcome.js';
 import * as nl from '../wire/netlink.js';
 import { NetlinkSocket } from './netlink-socket.js';

@@ -7,7 +7,7 @@
 // ticks (USER_HZ); an entry counts as a cached PMTU only with both, so a route's configured `mtu`
 // (which never expires) is not mistaken for one.
 import { SystemCallError } from '../errors.js';
-import { resolveTarget } from '../discover/resolve.js';
+import { resolveTarget } from '../sock/resolve.js';
 import type { Family } from '../probe/outcome.js';
 import { ProbeSocket } from '../sock/socket.js';
 import * as nl from '../wire/netlink.js';

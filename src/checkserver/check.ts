@@ -15,7 +15,7 @@ import { AbortError, UsageError } from '../errors.js';
 import type { Family } from '../probe/outcome.js';
 import { ProbeSocket } from '../sock/socket.js';
 import { canonicalIp } from '../wire/addr.js';
-import { resolveTarget } from '../discover/resolve.js';
+import { resolveTarget } from '../sock/resolve.js';
 import { PacketCapture } from './capture.js';
 import { buildPtb, MIN_MTU } from './ptb.js';
 import { seqDiff, wireSegments, type CapturedPacket, type WireSegment } from './segment.js';

@@ -8,7 +8,7 @@ import type { Prober, ProbeOutcome, Ignored, Direction } from '../probe/prober.j
 import { PathMtuSearch, type SearchResult } from '../search/index.js';
 import { interfaceMtu } from './local-mtu.js';
 import { openMethod, methodOrder } from './methods.js';
-import { resolveTarget } from './resolve.js';
+import { resolveTarget } from '../sock/resolve.js';
 
 export type MethodChoice = MethodName | 'auto';
 

@@ -1,4 +1,4 @@
 export { discover, type DiscoverOptions, type DiscoverResult, type DiscoverEvent, type MethodChoice, type PtbReport } from './discover.js';
 export { interfaceMtu } from './local-mtu.js';
-export { resolveTarget, type Resolved } from './resolve.js';
+export { resolveTarget, type Resolved } from '../sock/resolve.js';
 export { methodOrder, openMethod } from './methods.js';

@@ -11,7 +11,7 @@
 // compute against that source.
 import { constants as osConstants } from 'node:os';
 import { PermissionError, SystemCallError, UsageError } from '../errors.js';
-import { resolveTarget } from '../discover/resolve.js';
+import { resolveTarget } from '../sock/resolve.js';
 import { MIN_MTU, type Family } from '../probe/outcome.js';
 import { c, native } from '../sock/binding.js';
 import { ProbeSocket } from '../sock/socket.js';

@@ -3,7 +3,7 @@
 // other pings' replies, duplicates and forged errors are told apart from ours. Seed 003's ping
 // read "the next packet" off a raw socket and took whatever came; this one does not.
 import { AbortError, SystemCallError, UsageError } from '../errors.js';
-import { resolveTarget } from '../discover/resolve.js';
+import { resolveTarget } from '../sock/resolve.js';
 import type { ProbeOutcome } from '../probe/prober.js';
 import { overhead, packetSize, sweepSizes } from './sizes.js';
 import { openPingProber } from './socket.js';
