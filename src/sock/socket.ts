@@ -23,6 +23,8 @@ export interface Message {
   ttl?: number;
   /** process.hrtime.bigint() when the datagram was read. */
   receivedAt: bigint;
+  /** When the kernel received it, in ns since the epoch (SO_TIMESTAMPNS), when enabled with receiveTimestamps(). */
+  kernelTime?: bigint;
   truncated: boolean;
 }
 
@@ -77,6 +79,7 @@ export class ProbeSocket extends EventEmitter<ProbeSocketEvents> {
   #poller: NativePoller | null = null;
   #closed = false;
   #recvTtl = false;
+  #timestamps = false;
   #maxData = 65535;
 
   private constructor(fd: number, family: 4 | 6, kind: SocketKind) {
@@ -171,6 +174,12 @@ export class ProbeSocket extends EventEmitter<ProbeSocketEvents> {
   receiveTtl(on = true): void {
     this.setOption(this.#ipLevel(), c(this.family === 4 ? 'IP_RECVTTL' : 'IPV6_RECVHOPLIMIT'), on ? 1 : 0);
     this.#recvTtl = on;
+  }
+
+  /** Ask the kernel to stamp each datagram with its arrival time (SO_TIMESTAMPNS): Message.kernelTime. */
+  receiveTimestamps(on = true): void {
+    this.setOption(c('SOL_SOCKET'), c('SO_TIMESTAMPNS'), on ? 1 : 0);
+    this.#timestamps = on;
   }
 
   /** Default TTL / unicast hop limit for packets from this socket. */
@@ -345,6 +354,7 @@ export class ProbeSocket extends EventEmitter<ProbeSocketEvents> {
       port,
       ttl: this.#recvTtl ? this.#ttlFrom(r) : undefined,
       receivedAt: process.hrtime.bigint(),
+      kernelTime: this.#timestamps ? kernelTime(r) : undefined,
       truncated: r.length > r.data.length,
     };
   }
@@ -397,6 +407,16 @@ export class ProbeSocket extends EventEmitter<ProbeSocketEvents> {
   [Symbol.dispose](): void {
     this.close();
   }
+}
+
+/** SCM_TIMESTAMPNS carries a struct timespec (two 64-bit fields on 64-bit Linux). */
+function kernelTime(r: RecvResult): bigint | undefined {
+  for (const cm of r.control) {
+    if (cm.level === c('SOL_SOCKET') && cm.type === c('SO_TIMESTAMPNS') && cm.data.length >= 16) {
+      return cm.data.readBigInt64LE(0) * 1_000_000_000n + cm.data.readBigInt64LE(8);
+    }
+  }
+  return undefined;
 }
 
 function c_errno(name: keyof typeof osConstants.errno): number {
