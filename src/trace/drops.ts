@@ -85,6 +85,18 @@ export async function walkDrops(rounds: Rounds, start: number, delivered: number
 }
 
 /**
+ * Send the largest delivered size once more and listen for the whole loss timeout: a PTB for a
+ * probe that is delivered all the same is contradicted on the spot. Routers build ICMP errors on a
+ * slow path, so such a PTB may trail the delivery by more than discover waited for. Adds what it
+ * hears to `ptbs`.
+ */
+export async function checkContradictions(rounds: Rounds, size: number, ptbs: PtbSeen[]): Promise<boolean> {
+  const [answers] = await rounds.run([{ size }], undefined, { linger: true });
+  for (const o of answers!) if (o.kind === 'tooBig') add(ptbs, o.from, o.nextHopMtu, size, o.plausible);
+  return answers!.some((o) => o.kind === 'delivered');
+}
+
+/**
  * Place routers whose PTB address never answered a time-exceeded (silent routers, or routers that
  * answer from another address). Linux checks the TTL before the MTU when forwarding, so a probe
  * too big for router R draws R's PTB only when its TTL outlives R: the smallest TTL that draws it

@@ -103,7 +103,8 @@ export function renderTrace(r: TraceResult, options: RenderTraceOptions): string
     const ttlHere = i; // rows[0] is this host (TTL 0), rows[i] is TTL i
     if (bh && bh.afterTtl === ttlHere) {
       const span = bh.firstSilentTtl !== null && bh.firstSilentTtl > bh.afterTtl + 1 ? ` (somewhere before hop ${bh.firstSilentTtl})` : '';
-      out.push(paint('red', `  ${' '.repeat(ttlW)}  ╳ black hole: packets over ${bh.size - 1} bytes vanish here${span}, no ICMP error`));
+      const text = `╳ black hole: packets over ${bh.size - 1} bytes vanish here${span}, no ICMP error`;
+      out.push(...wrap(text, width, ' '.repeat(4 + ttlW)).map((l) => paint('red', l)));
     }
   });
   out.push('');

@@ -61,8 +61,10 @@ export class Rounds {
    * Send every request now; resolve with all outcomes of each (in arrival order, empty = no answer)
    * once each has a final answer, has timed out, or no longer matters: `moot(i, answers)` lets the
    * caller stop waiting for request i (e.g. TTLs beyond one the target already answered).
+   * `linger` keeps listening for the whole loss timeout even after answers came: for errors that
+   * trail a delivery (a router's slow-path ICMP, a PTB that lies).
    */
-  run(requests: RoundRequest[], moot?: (i: number, answers: ProbeOutcome[][]) => boolean): Promise<ProbeOutcome[][]> {
+  run(requests: RoundRequest[], moot?: (i: number, answers: ProbeOutcome[][]) => boolean, opts: { linger?: boolean } = {}): Promise<ProbeOutcome[][]> {
     const answers: ProbeOutcome[][] = requests.map(() => []);
     if (requests.length === 0 || this.aborted) return Promise.resolve(answers);
     const index = new Map<number, number>(); // prober token -> request index
@@ -91,10 +93,10 @@ export class Rounds {
         const timeout = this.timeoutMs();
         const settle = this.#settleMs();
         for (let i = 0; i < requests.length; i++) {
-          if (settledAt[i] !== undefined || moot?.(i, answers)) continue;
+          if (!opts.linger && (settledAt[i] !== undefined || moot?.(i, answers))) continue;
           const got = answers[i]!;
           // Only PTBs so far: wait for a delivery that would contradict them, then take them.
-          const until = sentAt[i]! + (got.length > 0 ? settle : timeout);
+          const until = sentAt[i]! + (got.length > 0 && !opts.linger ? settle : timeout);
           if (now >= until) continue;
           open++;
           if (until < wakeAt) wakeAt = until;

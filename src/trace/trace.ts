@@ -4,7 +4,8 @@
 // Phases, each a round or two of parallel probes timed from measured RTTs (src/trace/rounds.ts):
 //   1. discover()   the path MTU, the method that works, the PTBs it met, whether a black hole exists
 //   2. hops         TTL 1..maxHops at once, small: who is at each TTL (silent TTLs asked twice)
-//   3. drops        PTBs discover did not meet (one round trip per drop), senders placed on hops
+//   3. drops        PTBs discover did not meet (one round trip per drop), senders placed on hops,
+//                   the path MTU sent once more to catch PTBs that a delivery contradicts
 //   4. black hole   when discover saw one: the vanishing size at every TTL, to find the link
 //   5. names        reverse DNS, capped at 500 ms, only when asked for
 import { AbortError, UsageError } from '../errors.js';
@@ -13,7 +14,7 @@ import { openMethod } from '../discover/methods.js';
 import { assemble } from './assemble.js';
 import { explainTrace } from './explained.js';
 import { locateBlackHole } from './blackhole.js';
-import { fromDiscover, placeSenders, walkDrops, type PtbSeen } from './drops.js';
+import { checkContradictions, fromDiscover, placeSenders, walkDrops, type PtbSeen } from './drops.js';
 import { mapHops, type HopMap } from './hops.js';
 import { reverseNames } from './names.js';
 import { Rounds } from './rounds.js';
@@ -77,6 +78,7 @@ export async function trace(target: string, options: TraceOptions = {}): Promise
       ptbs = walk.ptbs;
       delivered = walk.delivered;
       if (walk.localMtu !== undefined && walk.localMtu < d.localMtu) localRefusal = walk.localMtu;
+      if (delivered > 0 && !rounds.aborted) await checkContradictions(rounds, delivered, ptbs);
       const addresses = new Set(map.hops.map((h) => h.address));
       const unplaced = ptbs.filter((p) => p.plausible && p.nextHopMtu >= delivered && !addresses.has(p.from) && p.from !== d.address);
       if (unplaced.length > 0 && map.hops.some((h) => h.address === null)) {
