@@ -8,6 +8,7 @@ export {
   type LinkSpec,
   type NodeSpec,
   type PathSpec,
+  type PtbLie,
   type RouterSpec,
   type ServerSpec,
   type Side,

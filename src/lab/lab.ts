@@ -23,6 +23,7 @@ import {
   overlayLimits,
 } from './spec.js';
 import { nodeBatch, nodeInterfaces, nodeSysctls, rootBatch, routerRules, serverRules } from './config.js';
+import { startLiar, type Lie, type LiarProcess } from './liar.js';
 import {
   collect,
   deleteNetns,
@@ -148,6 +149,7 @@ export class Lab {
   readonly id: string;
   private readonly plan: LabPlan;
   private readonly children = new Set<ChildProcess>();
+  private readonly liars = new Map<number, LiarProcess>();
   private destroying: Promise<void> | undefined;
   private dead = false;
 
@@ -191,6 +193,12 @@ export class Lab {
           if (rules[k] === undefined) return;
           const r = await collect(spawnIn(lab.nsName(node), ['nft', '-f', '-']), rules[k]);
           if (r.code !== 0) throw new LabError(`nft in ${node} failed: ${r.stderr.trim()}`);
+        }),
+      );
+      // Lying routers last: their processes watch interfaces that must exist and be up.
+      await Promise.all(
+        plan.routers.map(async (r, i) => {
+          if (r.liePtb) lab.liars.set(i + 1, await startLiar(lab, i + 1, r.liePtb));
         }),
       );
     } catch (e) {
@@ -275,6 +283,13 @@ export class Lab {
     const { link, silent } = bottleneckLink(this.plan, family);
     if (silent || link === 0 || dropsPtb(this.plan.routers[link - 1], family)) return undefined;
     return this.routerAddress(link, family, 'in');
+  }
+
+  /** The lies router `index` (1-based) has told, when its spec has liePtb. */
+  lies(index: number): readonly Lie[] {
+    const l = this.liars.get(index);
+    if (!l) throw new LabError(`router ${index} does not lie (no liePtb in its spec)`);
+    return l.lies;
   }
 
   /** Start a process inside a node's namespace (tracked: killed by destroy()). */

@@ -12,7 +12,7 @@
 //
 // Two ways to run it: Liar.open() in this process (inside a namespace entered with lab.enter()),
 // or startLiar(), which starts it as its own process in the router's namespace — a router that
-// lies no matter what the tracing process does.
+// lies no matter what the tracing process does. A RouterSpec with liePtb gets one at Lab.create().
 import { EventEmitter } from 'node:events';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { LabError, SystemCallError } from '../errors.js';
@@ -26,13 +26,10 @@ import * as ipv6 from '../wire/ipv6.js';
 import { decodePacket, encodePacket } from '../wire/sockaddr.js';
 import { ifindex } from './config.js';
 import type { Lab } from './lab.js';
+import type { PtbLie } from './spec.js';
 
-export interface LieSpec {
-  /** The next-hop MTU to claim. */
-  mtu: number;
-  /** Lie about forwarded packets larger than this (default: `mtu`). */
-  above?: number;
-}
+/** The next-hop MTU to claim, and above which size (RouterSpec.liePtb). */
+export type LieSpec = PtbLie;
 
 export interface LiarOptions extends LieSpec {
   /** Interface index to watch (the router's client-side interface). */

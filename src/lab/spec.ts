@@ -34,6 +34,19 @@ export interface RouterSpec extends NodeSpec {
   dropPtb?: boolean | Family;
   /** Still forward, but never send time-exceeded (a "silent" hop in a trace). */
   noTimeExceeded?: boolean;
+  /**
+   * Lie: send a PTB claiming next-hop MTU `mtu` for every forwarded packet above `above` (default
+   * `mtu`), and forward it all the same (a process in the router's namespace, see liar.ts).
+   */
+  liePtb?: PtbLie;
+}
+
+/** What a lying router claims, and for which packets. */
+export interface PtbLie {
+  /** The next-hop MTU to claim. */
+  mtu: number;
+  /** Lie about forwarded packets larger than this (default: `mtu`). */
+  above?: number;
 }
 
 export interface ServerSpec extends NodeSpec {
@@ -121,6 +134,14 @@ export function planLab(spec: PathSpec): LabPlan {
   if (spec.links !== undefined && spec.links.length !== n + 1) {
     throw new LabError(`a path with ${n} routers has ${n + 1} links, but links has ${spec.links.length}`);
   }
+  routers.forEach((r, i) => {
+    const lie = r?.liePtb;
+    if (lie === undefined) return;
+    const ok = (v: unknown): boolean => Number.isInteger(v) && (v as number) >= 68 && (v as number) <= 65535;
+    if (!ok(lie.mtu) || (lie.above !== undefined && !ok(lie.above))) {
+      throw new LabError(`router ${i + 1}: liePtb needs mtu (and above) from 68 to 65535`);
+    }
+  });
   const nodes = ['client', ...routers.map((_, i) => routerName(i + 1)), 'server'];
   const links: LinkPlan[] = [];
   for (let i = 0; i <= n; i++) {

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { labTest } from '../../src/lab/testing.js';
 import type { Lab } from '../../src/lab/lab.js';
-import { startLiar, type Lie } from '../../src/lab/liar.js';
+import type { Lie } from '../../src/lab/liar.js';
 import { createProber } from '../../src/probe/index.js';
 import { linkLimit, planLab, type PathSpec } from '../../src/lab/spec.js';
 import type { Family } from '../../src/probe/outcome.js';
@@ -157,7 +157,7 @@ labTest(
 );
 
 /** Wait until the liar process has lied once for this family (it is a fresh process: cold, maybe not scheduled yet). */
-async function liarListening(lab: Lab, f: Family, lies: Lie[]): Promise<void> {
+async function liarListening(lab: Lab, f: Family, lies: readonly Lie[]): Promise<void> {
   lab.enter('client');
   const prober = createProber('icmp', f);
   lab.leave();
@@ -173,23 +173,22 @@ async function liarListening(lab: Lab, f: Family, lies: Lie[]): Promise<void> {
   }
 }
 
-labTest('a router that lies (PTB 1300 while forwarding) is flagged as bogus; the real 1450 drop stands', path([{}, {}, {}, { mtu: 1450 }]), async (lab) => {
-  const liar = await startLiar(lab, 1, { mtu: 1300 });
-  try {
+labTest(
+  'a router that lies (PTB 1300 while forwarding) is flagged as bogus; the real 1450 drop stands',
+  path([{}, {}, {}, { mtu: 1450 }], [{ liePtb: { mtu: 1300 } }, {}, {}]),
+  async (lab) => {
     for (const f of families) {
-      await liarListening(lab, f, liar.lies);
+      await liarListening(lab, f, lab.lies(1));
       const r = await traced(lab, f);
       checkPath(lab, f, r);
       const l = label(r);
       assert.deepEqual(r.bogusPtbs, [{ from: routerIn(lab, 1, f), ttl: 1, nextHopMtu: 1300, contradictedBy: 1450 }], l);
       assert.equal(r.hops[0]!.ptb?.accepted, false, l);
       assert.deepEqual(r.drops, [{ afterTtl: 3, from: 1500, to: 1450, evidence: 'ptb', by: routerIn(lab, 3, f) }], l);
-      assert.ok(liar.lies.some((x) => x.family === f && x.to === lab.address('client', f) && x.dst === serverOf(lab, f)), 'the liar lied to us');
+      assert.ok(lab.lies(1).some((x) => x.family === f && x.to === lab.address('client', f) && x.dst === serverOf(lab, f)), 'the liar lied to us');
     }
-  } finally {
-    await liar.stop();
-  }
-});
+  },
+);
 
 labTest('VXLAN overlay at 1500 over a 1500 underlay (VTEP does not fragment): 1450, the 50 bytes named', path(undefined, [{}], { vxlan: { df: 'set' } }), async (lab) => {
   const o = lab.overlay!;

@@ -1,6 +1,9 @@
 // The lab's lying router (src/lab/liar.ts): a PTB with a wrong next-hop MTU for forwarded packets
 // above a size, from the router's client-side address, while the packet is still delivered.
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { LabError } from '../../src/errors.js';
+import { planLab } from '../../src/lab/spec.js';
 import { labTest } from '../../src/lab/testing.js';
 import type { Lab } from '../../src/lab/lab.js';
 import { Liar, startLiar } from '../../src/lab/liar.js';
@@ -70,4 +73,10 @@ labTest('liar in this process, lying only above a threshold of its own', { route
   } finally {
     liar.close();
   }
+});
+
+test('RouterSpec.liePtb is validated with the rest of the spec', () => {
+  assert.throws(() => planLab({ routers: [{ liePtb: { mtu: 20 } }] }), LabError);
+  assert.throws(() => planLab({ routers: [{ liePtb: { mtu: 1300, above: 1.5 } }] }), LabError);
+  assert.doesNotThrow(() => planLab({ routers: [{ liePtb: { mtu: 1300, above: 1400 } }] }));
 });
