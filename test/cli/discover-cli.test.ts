@@ -8,9 +8,9 @@ import type { Lab } from '../../src/lab/lab.js';
 
 const bin = fileURLToPath(new URL('../../bin/pathmtu.js', import.meta.url));
 
-function cli(args: string[], env: NodeJS.ProcessEnv = {}): { code: number | null; stdout: string; stderr: string } {
+function cli(args: string[], env: NodeJS.ProcessEnv = {}): { code: number | null; stdout: string; stderr: string; pid: number } {
   const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', ...env }, timeout: 30_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr, pid: r.pid };
 }
 
 async function cliIn(lab: Lab, node: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -98,7 +98,6 @@ labTest('--verbose shows each probe and its fate on stderr', { routers: [{}], li
 });
 
 test('pathmtu demo: builds, answers exactly over IPv4 and IPv6, tears down', { skip: process.getuid?.() !== 0 && process.env.CI !== 'true' ? 'needs root (network namespaces)' : false }, () => {
-  const before = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout;
   const r = cli(['demo', '--json']);
   assert.equal(r.code, 0, r.stderr);
   const out = JSON.parse(r.stdout);
@@ -107,6 +106,6 @@ test('pathmtu demo: builds, answers exactly over IPv4 and IPv6, tears down', { s
   assert.equal(out.results['6'].pmtu, 1400);
   assert.equal(out.results['6'].blackHole, false);
   const after = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout;
-  const mine = (s: string): string[] => s.split('\n').filter((l) => /^pmtu-\d+-/.test(l) && !before.includes(l));
-  assert.deepEqual(mine(after), [], 'no namespace left behind');
+  // Lab namespaces carry their creator's pid: other processes' labs may come and go meanwhile.
+  assert.deepEqual(after.split('\n').filter((l) => l.startsWith(`pmtu-${r.pid}-`)), [], 'no namespace left behind');
 });
