@@ -109,6 +109,14 @@ labTest('black hole: router 2 drops its PTBs for a 1400 link, located after hop 
   }
 });
 
+labTest('black hole with a silent router right after the link: located between hop 2 and hop 4', path([{}, {}, { mtu: 1400 }, {}], [{}, { dropPtb: true }, { noTimeExceeded: true }]), async (lab) => {
+  for (const f of families) {
+    const r = await traced(lab, f);
+    checkPath(lab, f, r, [3]);
+    assert.deepEqual(r.blackHole, { afterTtl: 2, lastAnswering: routerIn(lab, 2, f), firstSilent: serverOf(lab, f), firstSilentTtl: 4, size: 1401, beyond: 'answers' }, label(r));
+  }
+});
+
 labTest('black hole, udp method (forward path, no privilege needed)', path([{}, {}, { mtu: 1400 }, {}], [{}, { dropPtb: true }, {}]), async (lab) => {
   for (const f of families) {
     const r = await traced(lab, f, { method: 'udp' });
