@@ -6,7 +6,7 @@ import { AbortError, PermissionError, UsageError } from '../errors.js';
 import { MIN_MTU, type Family, type MethodName } from '../probe/outcome.js';
 import type { Prober, ProbeOutcome, Ignored, Direction } from '../probe/prober.js';
 import { PathMtuSearch, type SearchResult } from '../search/index.js';
-import { interfaceMtu } from './local-mtu.js';
+import { interfaceMtu, kernelPathMtu } from './local-mtu.js';
 import { openMethod, methodOrder } from './methods.js';
 import { resolveTarget } from '../sock/resolve.js';
 
@@ -59,6 +59,12 @@ export interface DiscoverResult {
   lowerBound: number;
   upperBound: number;
   localMtu: number;
+  /**
+   * The PMTU this host's kernel applies to ordinary sockets for this destination after the run
+   * (IP_MTU on a connected socket): larger than pmtu means applications will hit the black hole,
+   * smaller means a cached value is out of date.
+   */
+  kernelPmtu: number | null;
   probes: number;
   elapsedMs: number;
   ptbs: PtbReport[];
@@ -98,7 +104,9 @@ export async function discover(target: string, options: DiscoverOptions = {}): P
   let totalProbes = 0;
   let permissionError: PermissionError | undefined;
 
+  const skip = new Set<MethodName>();
   for (const method of order) {
+    if (skip.has(method)) continue;
     let prober: Prober;
     try {
       prober = openMethod(method, family, { port: options.port });
@@ -126,7 +134,7 @@ export async function discover(target: string, options: DiscoverOptions = {}): P
       break;
     }
     const reason = `${address} did not answer ${method} probes`;
-    if (method === 'icmp') order.splice(order.indexOf('icmp-dgram'), order.includes('icmp-dgram') ? 1 : 0); // same packets
+    if (method === 'icmp') skip.add('icmp-dgram'); // the same echo requests, from another socket
     tried.push({ method, outcome: 'no answer: falling back' });
     options.onEvent?.({ type: 'fallback', from: method, reason });
   }
@@ -144,6 +152,7 @@ export async function discover(target: string, options: DiscoverOptions = {}): P
     lowerBound: r.lowerBound,
     upperBound: r.upperBound,
     localMtu,
+    kernelPmtu: kernelPathMtu(address, family),
     probes: totalProbes,
     elapsedMs: Math.round((performance.now() - started) * 10) / 10,
     ptbs: groupPtbs(r.ptbs),

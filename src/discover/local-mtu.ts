@@ -25,3 +25,21 @@ export function interfaceMtu(address: string, family: Family): number {
     sock.close();
   }
 }
+
+/**
+ * What the kernel will let ordinary sockets send to this destination right now: IP_MTU / IPV6_MTU on
+ * a freshly connected socket (seed 001), i.e. the route MTU or a cached PMTU exception. Comparing it
+ * with the measured path MTU shows a black hole applications will fall into (kernel believes more)
+ * or a stale cached value (kernel believes less). Null when the socket cannot be connected.
+ */
+export function kernelPathMtu(address: string, family: Family): number | null {
+  const sock = ProbeSocket.open('udp', family);
+  try {
+    sock.connect(address, DISCARD_PORT);
+    return sock.pathMtu();
+  } catch {
+    return null;
+  } finally {
+    sock.close();
+  }
+}

@@ -44,6 +44,7 @@ labTest('clean 1400 bottleneck: exact with every method, the PTB sender named', 
       assert.equal(r.method, method);
       assert.equal(r.direction, method === 'icmp' || method === 'icmp-dgram' ? 'round-trip' : 'forward');
       assert.equal(r.blackHole, false);
+      assert.equal(r.kernelPmtu, 1400, 'the kernel learned the PMTU from the same PTBs');
       const accepted = r.ptbs.filter((p) => p.accepted);
       assert.ok(accepted.length >= 1, 'a PTB was seen');
       assert.ok(accepted.every((p) => p.from === lab.bottleneckRouter(f) && p.nextHopMtu === 1400));
@@ -57,6 +58,7 @@ labTest('router filters frag-needed / PTB: black hole, still exact', path([{}, {
     for (const method of ['udp', 'icmp'] as const) {
       const r = await expectExact(lab, f, { method }, 'black hole');
       assert.equal(r.blackHole, true);
+      assert.equal(r.kernelPmtu, 1500, 'the kernel never heard: applications will fall into the hole');
       assert.equal(r.ptbs.length, 0);
     }
   }

@@ -47,7 +47,7 @@ Output: the answer first, then what it means (largest UDP/ICMP payload, TCP MSS)
 seen (PTBs and who sent them, black holes). A black hole means: packets above some size vanish
 and no router says why — use 'pathmtu trace <host>' to find the link.
 JSON fields: target, address, family, method, direction, pmtu, exact, lowerBound, upperBound,
-localMtu, probes, elapsedMs, ptbs[{from, nextHopMtu, accepted, reason}], blackHole, methodsTried,
+localMtu, kernelPmtu, probes, elapsedMs, ptbs[{from, nextHopMtu, accepted, reason}], blackHole, methodsTried,
 ignored, aborted, reason.
 
 Exit status: 0 the path MTU was found, 1 it could not be (bounds still printed), 2 usage error.
@@ -147,6 +147,13 @@ export function render(r: DiscoverResult): string {
     const n = ptb.sizes.length;
     const what = ptb.accepted ? 'PTB' : 'ignored PTB';
     out.push(`  ${what} from ${ptb.from}: next-hop MTU ${ptb.nextHopMtu}${ptb.accepted ? '' : ` (${ptb.reason})`}${n > 1 ? ` — for ${n} probes of ${Math.min(...ptb.sizes)}..${Math.max(...ptb.sizes)} bytes` : ''}`);
+  }
+  if (r.pmtu !== null && r.kernelPmtu !== null && r.kernelPmtu !== r.pmtu && r.kernelPmtu < 65535) {
+    if (r.kernelPmtu > r.pmtu && r.exact) {
+      out.push(`  this host's kernel still lets applications send ${r.kernelPmtu}-byte packets to ${r.address}: above ${r.pmtu} they will vanish`);
+    } else if (r.kernelPmtu < r.pmtu) {
+      out.push(`  this host's kernel has ${r.kernelPmtu} cached for ${r.address} (a PTB within the last 10 minutes): 'pathmtu cache ${r.address}'`);
+    }
   }
   if (r.blackHole) {
     out.push(`  black hole: packets above ${r.blackHoleAbove ?? r.lowerBound} bytes vanish and no router says why`);
