@@ -105,6 +105,8 @@ test('pathmtu demo: builds, answers exactly over IPv4 and IPv6, tears down', { s
   assert.equal(out.results['4'].blackHole, true);
   assert.equal(out.results['6'].pmtu, 1400);
   assert.equal(out.results['6'].blackHole, false);
+  assert.equal(out.trace.pmtu, 1400);
+  assert.equal(out.trace.blackHole.afterTtl, 2, 'the trace locates the black hole after r2');
   const after = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout;
   // Lab namespaces carry their creator's pid: other processes' labs may come and go meanwhile.
   assert.deepEqual(after.split('\n').filter((l) => l.startsWith(`pmtu-${r.pid}-`)), [], 'no namespace left behind');

@@ -3,6 +3,7 @@
 // have no link to the root namespace, addresses come from 198.18.0.0/15 and 2001:db8::/32.
 import { parseArgs } from 'node:util';
 import { discover, type DiscoverResult } from '../../discover/index.js';
+import { renderTrace, trace, type TraceResult } from '../../trace/index.js';
 import { LabError } from '../../errors.js';
 import { Lab, canRunLab } from '../../lab/index.js';
 import type { PathSpec } from '../../lab/index.js';
@@ -23,11 +24,12 @@ Builds (as root, in network namespaces; nothing touches your real network):
   r2's next link is 1400 bytes, and r2 drops its IPv4 "fragmentation needed" messages: a PMTUD
   black hole, the way a careless firewall makes one. Over IPv6, r2 does send "packet too big".
 
-then runs 'pathmtu discover' to the server over IPv4 and IPv6, explains what it saw, and removes
-the network again (also on Ctrl-C).
+then runs 'pathmtu discover' to the server over IPv4 and IPv6, 'pathmtu trace' through the black
+hole to find the link where packets vanish, explains what it saw, and removes the network again
+(also on Ctrl-C).
 
 Options:
-  --json        print the discover results as one JSON object instead of the narration
+  --json        print the discover and trace results as one JSON object instead of the narration
   -h, --help    this help
 
 Exit status: 0 both answers correct, 1 something went wrong (the message says what).
@@ -58,6 +60,7 @@ async function run(argv: string[], io: Io): Promise<number> {
   const t0 = performance.now();
   const lab = await Lab.create(DEMO_SPEC);
   const results: Partial<Record<Family, DiscoverResult>> = {};
+  let traced: TraceResult | undefined;
   let ok = true;
   try {
     say(`Built in ${Math.round(performance.now() - t0)} ms. Client ${lab.client.v4} / ${lab.client.v6}, server ${lab.server.v4} / ${lab.server.v6}.`);
@@ -89,12 +92,34 @@ async function run(argv: string[], io: Io): Promise<number> {
         say(`   ${r.pmtu}-byte probe: ${fmtMs(r.elapsedMs)}, ${r.probes} probes.`);
       }
     }
+
+    say();
+    say(bold('3. Where do the IPv4 packets vanish?'));
+    say(`   $ pathmtu trace -n ${lab.server.v4}`);
+    lab.enter('client');
+    try {
+      traced = await trace(lab.server.v4, { signal: io.signal });
+    } finally {
+      lab.leave();
+    }
+    const width = (io.stdout.columns ?? 100) - 3;
+    for (const line of renderTrace(traced, { color, width, explain: false }).trimEnd().split('\n')) say(`   ${line}`);
+    const hole = traced.blackHole;
+    const located = hole !== null && hole.lastAnswering === lab.routerAddress(2, 4, 'in');
+    ok &&= located;
+    say();
+    if (located) {
+      say(`   The fix: r2's firewall must let ICMP "fragmentation needed" (type 3 code 4) out — or every host`);
+      say(`   behind it needs its MTU or TCP MSS lowered ('pathmtu explain ${traced.pmtu ?? 1400}' prints the commands).`);
+    } else {
+      say('   ✗ the black hole was not located at the link after r2: this is a bug, please report it.');
+    }
   } finally {
     await lab.destroy();
   }
   say();
   say('Network torn down; nothing was left behind. Try it yourself: pathmtu --help');
-  if (values.json) io.stdout.write(`${JSON.stringify({ network: DEMO_SPEC, results }, null, 2)}\n`);
+  if (values.json) io.stdout.write(`${JSON.stringify({ network: DEMO_SPEC, results, trace: traced ?? null }, null, 2)}\n`);
   return ok ? EXIT_OK : EXIT_FAIL;
 }
 
