@@ -20,6 +20,12 @@ export function parseSeconds(option: string, text: string | undefined, maxSecond
   return Math.round(s * 1000);
 }
 
+/** The -4 / -6 options every probing command takes (spread into parseArgs options). */
+export const FAMILY_FLAGS = {
+  '4': { type: 'boolean', short: '4' },
+  '6': { type: 'boolean', short: '6' },
+} as const;
+
 /** -4 / -6 flags to a family; both at once is a usage error. */
 export function familyFlags(v4: boolean | undefined, v6: boolean | undefined): Family | undefined {
   if (v4 && v6) throw new UsageError('-4 and -6 exclude each other');

@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 import { flushCache, readCache, type CacheEntry, type CacheLookup, type FlushResult } from '../../cache/index.js';
 import { UsageError } from '../../errors.js';
-import { familyFlags } from '../args.js';
+import { FAMILY_FLAGS, familyFlags } from '../args.js';
 import { EXIT_OK, type Command, type Io } from '../command.js';
 
 const help = `pathmtu cache — the kernel's path MTU cache: what it learned, for how long, and flushing it
@@ -54,8 +54,7 @@ async function run(argv: string[], io: Io): Promise<number> {
     strict: true,
     allowPositionals: true,
     options: {
-      '4': { type: 'boolean', short: '4' },
-      '6': { type: 'boolean', short: '6' },
+      ...FAMILY_FLAGS,
       flush: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
     },

@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 import { checkServer, parseHostPort, type CheckServerResult, type PhaseSummary } from '../../checkserver/index.js';
 import { UsageError } from '../../errors.js';
-import { familyFlags, onePositional, parseInteger, parseSeconds } from '../args.js';
+import { FAMILY_FLAGS, familyFlags, onePositional, parseInteger, parseSeconds } from '../args.js';
 import { EXIT_FAIL, EXIT_OK, type Command, type Io } from '../command.js';
 
 const help = `pathmtu check-server — does a TCP server honour ICMP "packet too big"?
@@ -63,8 +63,7 @@ async function run(argv: string[], io: Io): Promise<number> {
     strict: true,
     allowPositionals: true,
     options: {
-      '4': { type: 'boolean', short: '4' },
-      '6': { type: 'boolean', short: '6' },
+      ...FAMILY_FLAGS,
       mtu: { type: 'string' },
       path: { type: 'string' },
       host: { type: 'string' },

@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { discover, type DiscoverEvent, type DiscoverResult, type MethodChoice } from '../../discover/index.js';
 import { payloadSizes } from '../../explain/payload.js';
 import { UsageError } from '../../errors.js';
-import { familyFlags, onePositional, parseInteger, parseSeconds } from '../args.js';
+import { FAMILY_FLAGS, familyFlags, onePositional, parseInteger, parseSeconds } from '../args.js';
 import { EXIT_FAIL, EXIT_OK, type Command, type Io } from '../command.js';
 
 const help = `pathmtu discover — the largest IP packet that crosses the path to a host unfragmented
@@ -60,8 +60,7 @@ async function run(argv: string[], io: Io): Promise<number> {
     strict: true,
     allowPositionals: true,
     options: {
-      '4': { type: 'boolean', short: '4' },
-      '6': { type: 'boolean', short: '6' },
+      ...FAMILY_FLAGS,
       method: { type: 'string', short: 'm' },
       max: { type: 'string' },
       min: { type: 'string' },

@@ -3,7 +3,7 @@
 import { parseArgs } from 'node:util';
 import { UsageError } from '../../errors.js';
 import { parseSweep, ping, sweepRows, type PingHeader, type PingOptions, type PingProbe, type PingResult, type SweepRow } from '../../ping/index.js';
-import { familyFlags, onePositional, parseInteger, parseSeconds, useColor } from '../args.js';
+import { FAMILY_FLAGS, familyFlags, onePositional, parseInteger, parseSeconds, useColor } from '../args.js';
 import { EXIT_FAIL, EXIT_OK, type Command, type Io } from '../command.js';
 
 const help = `pathmtu ping — ping with "don't fragment" set, sizes that mean what they say
@@ -67,8 +67,7 @@ async function run(argv: string[], io: Io): Promise<number> {
     strict: true,
     allowPositionals: true,
     options: {
-      '4': { type: 'boolean', short: '4' },
-      '6': { type: 'boolean', short: '6' },
+      ...FAMILY_FLAGS,
       size: { type: 'string', short: 's' },
       payload: { type: 'string' },
       df: { type: 'boolean' },

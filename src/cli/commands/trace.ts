@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import type { MethodChoice } from '../../discover/index.js';
 import { UsageError } from '../../errors.js';
 import { DEFAULT_MAX_HOPS, renderTrace, trace, type TraceEvent, type TraceResult } from '../../trace/index.js';
-import { familyFlags, onePositional, parseInteger, parseSeconds, useColor } from '../args.js';
+import { FAMILY_FLAGS, familyFlags, onePositional, parseInteger, parseSeconds, useColor } from '../args.js';
 import { EXIT_FAIL, EXIT_OK, type Command, type Io } from '../command.js';
 
 const help = `pathmtu trace — the path to a host hop by hop, with the MTU after each hop
@@ -99,8 +99,7 @@ async function run(argv: string[], io: Io): Promise<number> {
     strict: true,
     allowPositionals: true,
     options: {
-      '4': { type: 'boolean', short: '4' },
-      '6': { type: 'boolean', short: '6' },
+      ...FAMILY_FLAGS,
       method: { type: 'string', short: 'm' },
       numeric: { type: 'boolean', short: 'n', default: false },
       'max-hops': { type: 'string' },
