@@ -10,34 +10,26 @@
 //   code and next-hop MTU (ee_info), and its payload is the quoted datagram from the echo header on.
 // So a forged error with a wrong id never reaches us; one with our id is still checked against the
 // sequence number and nonce of a probe in flight, and ignored otherwise.
-import { randomInt } from 'node:crypto';
-import { DecodeError, SystemCallError } from '../errors.js';
-import { ProbeSocket, type ErrQueueEntry, type Message } from '../sock/socket.js';
+import { DecodeError } from '../errors.js';
+import type { ErrQueueEntry, Message } from '../sock/socket.js';
 import * as icmpv4 from '../wire/icmpv4.js';
 import * as icmpv6 from '../wire/icmpv6.js';
-import { IP_HEADER, type Family, type Outcome } from './outcome.js';
+import type { Family, Outcome } from './outcome.js';
 import { classifyIcmpError } from './classify.js';
-import { canonicalDestination, prepareProbeSocket } from './icmp.js';
-import { Prober, type SendOptions } from './prober.js';
-
-const ICMP_HEADER = 8;
-const NONCE = 8;
+import { EchoProber, NONCE } from './echo.js';
+import { prepareProbeSocket } from './icmp-socket.js';
 
 export interface IcmpDgramProberOptions {
   /** Local address to send from. */
   source?: string;
 }
 
-export class IcmpDgramProber extends Prober {
+export class IcmpDgramProber extends EchoProber {
   readonly method = 'icmp-dgram' as const;
-  readonly direction = 'round-trip' as const;
-  readonly #sock: ProbeSocket;
-  readonly #id: number;
-  #seq = randomInt(0, 0x10000);
 
   constructor(family: Family, opts: IcmpDgramProberOptions = {}) {
     super(family);
-    this.#sock = this.openSocket(
+    this.sock = this.openSocket(
       'icmp-dgram',
       (sock) => {
         prepareProbeSocket(sock, family, opts.source);
@@ -47,37 +39,7 @@ export class IcmpDgramProber extends Prober {
       },
       { message: (m) => this.#onMessage(m), errqueue: (e) => this.#onError(e) },
     );
-    this.#id = this.#sock.localAddress().port;
-  }
-
-  /** The echo id the kernel gave this socket (every request carries it). */
-  get echoId(): number {
-    return this.#id;
-  }
-
-  get minSize(): number {
-    return IP_HEADER[this.family] + ICMP_HEADER + NONCE;
-  }
-
-  get socket(): ProbeSocket {
-    return this.#sock;
-  }
-
-  send(destination: string, size: number, opts: SendOptions = {}): number {
-    this.checkSize(size);
-    const dst = canonicalDestination(destination, this.family);
-    const seq = this.#seq;
-    this.#seq = (this.#seq + 1) & 0xffff;
-    const p = this.register(dst, size, opts.ttl, seq);
-    const payload = this.payload(p, size - IP_HEADER[this.family] - ICMP_HEADER);
-    const echo = { kind: 'echoRequest', code: 0, id: this.#id, seq, payload } as const;
-    const data = this.family === 4 ? icmpv4.encode(echo) : icmpv6.encode(echo);
-    const r = this.#sock.sendProbe(data, { address: dst }, { ttl: opts.ttl });
-    if (!r.ok) {
-      if (r.localMtu !== undefined) this.resolveSoon(p, { kind: 'localTooBig', size, ttl: opts.ttl, mtu: r.localMtu });
-      else throw new SystemCallError('sendmsg', r.errno);
-    }
-    return p.token;
+    this.id = this.sock.localAddress().port;
   }
 
   #decodeEcho(b: Buffer): { type: number; id: number; seq: number; payload: Buffer } | null {
@@ -95,7 +57,7 @@ export class IcmpDgramProber extends Prober {
       throw err;
     }
     if (echo === null || echo.type !== (this.family === 4 ? 0 : 129)) return this.ignore(m.from, 'ICMP message', 'not an echo reply');
-    if (echo.id !== this.#id) return this.ignore(m.from, 'echo reply', 'echo id is not ours');
+    if (echo.id !== this.id) return this.ignore(m.from, 'echo reply', 'echo id is not ours');
     if (echo.payload.length < NONCE) return this.ignore(m.from, 'echo reply', 'payload too short to carry the nonce');
     const p = this.match(m.from, echo.seq, echo.payload.subarray(0, NONCE));
     if (p === undefined) return this.ignore(m.from, 'echo reply', 'matches no probe in flight (sequence or nonce)');
@@ -118,7 +80,7 @@ export class IcmpDgramProber extends Prober {
       throw err;
     }
     if (echo === null || echo.type !== (this.family === 4 ? 8 : 128)) return this.ignore(from, what, 'quotes no echo request');
-    if (echo.id !== this.#id) return this.ignore(from, what, 'quotes another echo id');
+    if (echo.id !== this.id) return this.ignore(from, what, 'quotes another echo id');
     const nonce = echo.payload.length > 0 ? echo.payload.subarray(0, NONCE) : null;
     const p = this.match(e.destination, echo.seq, nonce);
     if (p === undefined) return this.ignore(from, what, 'matches no probe in flight (destination, sequence or nonce)');
@@ -131,7 +93,4 @@ export class IcmpDgramProber extends Prober {
     this.resolve(p, outcome);
   }
 
-  close(): void {
-    this.#sock.close();
-  }
 }

@@ -11,20 +11,17 @@
 // The same errors also reach the socket's error queue (IP_RECVERR is on so that a send above the
 // interface MTU reports that MTU): there only LOCAL entries are used, the raw path reports the rest.
 import { randomInt } from 'node:crypto';
-import { DecodeError, SystemCallError, UsageError } from '../errors.js';
-import { c } from '../sock/binding.js';
-import { ProbeSocket, type Message } from '../sock/socket.js';
-import { canonicalIp, ipFamily } from '../wire/addr.js';
+import { DecodeError, UsageError } from '../errors.js';
+import type { Message } from '../sock/socket.js';
 import * as icmpv4 from '../wire/icmpv4.js';
 import * as icmpv6 from '../wire/icmpv6.js';
 import * as ipv4 from '../wire/ipv4.js';
 import { decodeQuote, type QuotedDatagram } from '../wire/quote.js';
-import { IP_HEADER, type Family, type Outcome } from './outcome.js';
-import { Prober, type SendOptions } from './prober.js';
+import type { Family, Outcome } from './outcome.js';
 import { classifyIcmpError } from './classify.js';
+import { EchoProber, NONCE } from './echo.js';
+import { prepareProbeSocket } from './icmp-socket.js';
 
-const ICMP_HEADER = 8;
-const NONCE = 8;
 
 export interface IcmpProberOptions {
   /** Local address to send from. */
@@ -33,69 +30,18 @@ export interface IcmpProberOptions {
   echoId?: number;
 }
 
-/** Destination in the socket layer's text form; throws UsageError for non-addresses or the wrong family. */
-export function canonicalDestination(destination: string, family: Family): string {
-  if (ipFamily(destination) !== family) throw new UsageError(`${destination} is not an IPv${family} address`);
-  return canonicalIp(destination);
-}
-
-/** Options every raw/datagram probe socket gets: DF and no cached PMTU, local errors with the MTU. */
-export function prepareProbeSocket(sock: ProbeSocket, family: Family, source: string | undefined): void {
-  sock.setPmtuMode('probe');
-  // PROBE already refuses to fragment on IPv6; DONTFRAG also makes the kernel say so per send.
-  if (family === 6) sock.setOption(c('IPPROTO_IPV6'), c('IPV6_DONTFRAG'), 1);
-  sock.receiveErrors();
-  sock.receiveTtl();
-  if (source !== undefined) sock.bind(canonicalDestination(source, family), 0);
-}
-
-export class IcmpProber extends Prober {
+export class IcmpProber extends EchoProber {
   readonly method = 'icmp' as const;
-  readonly direction = 'round-trip' as const;
-  readonly #sock: ProbeSocket;
-  readonly #id: number;
-  #seq = randomInt(0, 0x10000);
 
   constructor(family: Family, opts: IcmpProberOptions = {}) {
     super(family);
-    this.#id = opts.echoId ?? randomInt(0, 0x10000);
-    if (!Number.isInteger(this.#id) || this.#id < 0 || this.#id > 0xffff) throw new UsageError(`echo id must be 0..65535, got ${opts.echoId}`);
+    this.id = opts.echoId ?? randomInt(0, 0x10000);
+    if (!Number.isInteger(this.id) || this.id < 0 || this.id > 0xffff) throw new UsageError(`echo id must be 0..65535, got ${opts.echoId}`);
     // Errors from routers arrive on the raw path too (with the whole quote); of the error queue only
     // LOCAL refusals matter, and sendProbe() turns those into localTooBig itself.
-    this.#sock = this.openSocket('icmp-raw', (sock) => prepareProbeSocket(sock, family, opts.source), {
+    this.sock = this.openSocket('icmp-raw', (sock) => prepareProbeSocket(sock, family, opts.source), {
       message: (m) => this.#onMessage(m),
     });
-  }
-
-  /** The echo identifier this prober's requests carry. */
-  get echoId(): number {
-    return this.#id;
-  }
-
-  get minSize(): number {
-    return IP_HEADER[this.family] + ICMP_HEADER + NONCE;
-  }
-
-  get socket(): ProbeSocket {
-    return this.#sock;
-  }
-
-  send(destination: string, size: number, opts: SendOptions = {}): number {
-    this.checkSize(size);
-    const dst = canonicalDestination(destination, this.family);
-    const seq = this.#seq;
-    this.#seq = (this.#seq + 1) & 0xffff;
-    const p = this.register(dst, size, opts.ttl, seq);
-    const payload = this.payload(p, size - IP_HEADER[this.family] - ICMP_HEADER);
-    const echo = { kind: 'echoRequest', code: 0, id: this.#id, seq, payload } as const;
-    // ICMPv6: the kernel computes the checksum on raw ICMPv6 sockets (RFC 3542 §3.1).
-    const data = this.family === 4 ? icmpv4.encode(echo) : icmpv6.encode(echo);
-    const r = this.#sock.sendProbe(data, { address: dst }, { ttl: opts.ttl });
-    if (!r.ok) {
-      if (r.localMtu !== undefined) this.resolveSoon(p, { kind: 'localTooBig', size, ttl: opts.ttl, mtu: r.localMtu });
-      else throw new SystemCallError('sendmsg', r.errno);
-    }
-    return p.token;
   }
 
   #onMessage(m: Message): void {
@@ -145,7 +91,7 @@ export class IcmpProber extends Prober {
   }
 
   #onReply(m: Message, id: number, seq: number, payload: Buffer, replyTtl: number | undefined): void {
-    if (id !== this.#id) return this.ignore(m.from, 'echo reply', 'echo id is not ours (another ping)');
+    if (id !== this.id) return this.ignore(m.from, 'echo reply', 'echo id is not ours (another ping)');
     if (payload.length < NONCE) return this.ignore(m.from, 'echo reply', 'payload too short to carry the nonce');
     const p = this.match(m.from, seq, payload.subarray(0, NONCE));
     if (p === undefined) return this.ignore(m.from, 'echo reply', 'matches no probe in flight (sequence or nonce)');
@@ -166,7 +112,7 @@ export class IcmpProber extends Prober {
     const t = q.transport;
     if (t === null || t.kind !== 'icmpEcho') return this.ignore(m.from, what, 'quotes no ICMP echo (another protocol)');
     if (t.type !== (this.family === 4 ? 8 : 128)) return this.ignore(m.from, what, 'quotes no echo request');
-    if (t.id !== this.#id) return this.ignore(m.from, what, 'quotes another echo id');
+    if (t.id !== this.id) return this.ignore(m.from, what, 'quotes another echo id');
     const p = this.match(q.dst, t.seq, t.payload.length > 0 ? t.payload.subarray(0, NONCE) : null);
     if (p === undefined) return this.ignore(m.from, what, 'matches no probe in flight (destination, sequence or nonce)');
     if (q.totalLength !== null && q.totalLength !== p.size) {
@@ -177,7 +123,4 @@ export class IcmpProber extends Prober {
     this.resolve(p, outcome);
   }
 
-  close(): void {
-    this.#sock.close();
-  }
 }

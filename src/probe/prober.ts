@@ -3,7 +3,7 @@
 // every probe in flight; answers are matched by what they quote, never by arrival order.
 import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
-import { UsageError } from '../errors.js';
+import { SystemCallError, UsageError } from '../errors.js';
 import { ProbeSocket, type ErrQueueEntry, type Message, type SocketKind } from '../sock/socket.js';
 import type { Family, MethodName, Outcome } from './outcome.js';
 
@@ -97,6 +97,17 @@ export abstract class Prober extends EventEmitter<ProberEvents> {
     if (!Number.isInteger(size) || size < this.minSize || size > max) {
       throw new UsageError(`probe size must be ${this.minSize}..${max} bytes for ${this.method} over IPv${this.family}, got ${size}`);
     }
+  }
+
+  /**
+   * Put a probe's bytes on the wire. A datagram above the interface MTU becomes a localTooBig outcome
+   * (the kernel's LOCAL error carries that MTU); any other failure is thrown.
+   */
+  protected transmit(sock: ProbeSocket, p: InFlight, data: Buffer, to: { address: string; port?: number }): void {
+    const r = sock.sendProbe(data, to, { ttl: p.ttl });
+    if (r.ok) return;
+    if (r.localMtu === undefined) throw new SystemCallError('sendmsg', r.errno);
+    this.resolveSoon(p, { kind: 'localTooBig', size: p.size, ttl: p.ttl, mtu: r.localMtu });
   }
 
   /** The probe a token names, if still remembered. */

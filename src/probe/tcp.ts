@@ -18,13 +18,13 @@
 // SYN-ACKs and IPv6 RSTs), and the 32-bit acknowledgement of a random sequence number is the
 // stronger check anyway.
 import { randomInt } from 'node:crypto';
-import { DecodeError, SystemCallError, UsageError } from '../errors.js';
+import { DecodeError, UsageError } from '../errors.js';
 import { ProbeSocket, type ErrQueueEntry, type Message } from '../sock/socket.js';
 import * as ipv4 from '../wire/ipv4.js';
 import * as tcp from '../wire/tcp.js';
 import { IP_HEADER, type Family, type Outcome } from './outcome.js';
 import { classifyIcmpError } from './classify.js';
-import { canonicalDestination, prepareProbeSocket } from './icmp.js';
+import { canonicalDestination, prepareProbeSocket } from './icmp-socket.js';
 import { Prober, type InFlight, type SendOptions } from './prober.js';
 
 const TCP_HEADER = tcp.MIN_HEADER_LENGTH;
@@ -106,11 +106,7 @@ export class TcpProber extends Prober {
       0,
       { src, dst },
     );
-    const r = this.#sock.sendProbe(segment, { address: dst }, { ttl: opts.ttl });
-    if (!r.ok) {
-      if (r.localMtu !== undefined) this.resolveSoon(p, { kind: 'localTooBig', size, ttl: opts.ttl, mtu: r.localMtu });
-      else throw new SystemCallError('sendmsg', r.errno);
-    }
+    this.transmit(this.#sock, p, segment, { address: dst });
     return p.token;
   }
 

@@ -4,7 +4,7 @@
 // payload, where our per-probe nonce sits. Arrival is proven by the destination's port-unreachable.
 // Measures the forward path only: the answer is a small ICMP error.
 import { ProbeSocket, type ErrQueueEntry } from '../sock/socket.js';
-import { SystemCallError, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import { classifyIcmpError } from './classify.js';
 import { IP_HEADER, type Family, type Outcome } from './outcome.js';
 import { Prober, type SendOptions } from './prober.js';
@@ -59,12 +59,7 @@ export class UdpProber extends Prober {
     const port = this.#basePort + (this.#seq++ % PORT_SPAN);
     const p = this.register(destination, size, opts.ttl, port > 65535 ? port - PORT_SPAN : port);
     const data = this.payload(p, size - IP_HEADER[this.family] - UDP_HEADER);
-    const r = this.#sock.sendProbe(data, { address: destination, port: p.key }, { ttl: opts.ttl });
-    if (!r.ok) {
-      // Bigger than the interface MTU: the kernel queued a LOCAL error carrying that MTU.
-      if (r.localMtu !== undefined) this.resolveSoon(p, { kind: 'localTooBig', size, ttl: opts.ttl, mtu: r.localMtu });
-      else throw new SystemCallError('sendmsg', r.errno);
-    }
+    this.transmit(this.#sock, p, data, { address: destination, port: p.key });
     return p.token;
   }
 
