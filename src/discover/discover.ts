@@ -69,6 +69,8 @@ export interface DiscoverResult {
   elapsedMs: number;
   ptbs: PtbReport[];
   blackHole: boolean;
+  /** A router or the host answered "unreachable" (no route, host down, administratively prohibited). */
+  unreachable: boolean;
   /** Largest size seen delivered when sizes above it vanished without an ICMP error. */
   blackHoleAbove?: number;
   /** Methods tried in order, with why each one was left. */
@@ -129,7 +131,7 @@ export async function discover(target: string, options: DiscoverOptions = {}): P
     last = { run, method, direction: prober.direction };
     totalProbes += run.totalProbes;
     const answered = run.result.lowerBound >= floor && run.deliveredAny;
-    if (answered || run.aborted || order.length === 1 || run.unreachable) {
+    if (answered || run.aborted || !hasFallback || run.unreachable) {
       tried.push({ method, outcome: answered ? 'answered' : run.aborted ? 'aborted' : 'no answer' });
       break;
     }
@@ -157,6 +159,7 @@ export async function discover(target: string, options: DiscoverOptions = {}): P
     elapsedMs: Math.round((performance.now() - started) * 10) / 10,
     ptbs: groupPtbs(r.ptbs),
     blackHole: r.blackHole,
+    unreachable: last.run.unreachable,
     ...(r.blackHoleAbove !== undefined ? { blackHoleAbove: r.blackHoleAbove } : {}),
     methodsTried: tried,
     ignored: Object.fromEntries(last.run.ignored),

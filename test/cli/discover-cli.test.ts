@@ -82,11 +82,21 @@ labTest('pathmtu <host> human output, --json fields, --quiet, exit 0', { routers
   assert.equal(quiet.stdout, '1400\n');
 });
 
-labTest('unreachable: exit 1, bounds printed', { routers: [{}], links: [{}, {}] }, async (lab) => {
+labTest('unreachable: exit 1, the router that said so; a silent host: exit 1 and what to try', { routers: [{}], links: [{}, {}] }, async (lab) => {
   const r = await cliIn(lab, 'client', ['198.18.200.1', '--method', 'udp', '-W', '0.3']);
   assert.equal(r.code, 1, r.stdout + r.stderr);
-  assert.match(r.stdout, /not found/);
-  assert.match(r.stdout, /known: between \d+ and \d+ bytes/);
+  assert.match(r.stdout, /not found via udp/);
+  assert.match(r.stdout, new RegExp(`unreachable.*from ${lab.routerAddress(1, 4, 'in').replace(/\./g, '\\.')}`));
+  await lab.exec('r1', ['ip', 'route', 'add', 'blackhole', '198.18.99.0/24']);
+  const silent = await cliIn(lab, 'client', ['198.18.99.1', '--method', 'udp', '--json']);
+  assert.equal(silent.code, 1);
+  const j = JSON.parse(silent.stdout);
+  assert.equal(j.pmtu, null);
+  assert.equal(j.lowerBound, 0);
+  assert.equal(j.unreachable, false);
+  const human = await cliIn(lab, 'client', ['198.18.99.1', '--method', 'udp']);
+  assert.match(human.stdout, /nothing was delivered/);
+  assert.match(human.stdout, /try another --method/);
 });
 
 labTest('--verbose shows each probe and its fate on stderr', { routers: [{}], links: [{}, { mtu: 1400 }] }, async (lab) => {

@@ -141,7 +141,14 @@ export function render(r: DiscoverResult): string {
   } else {
     out.push(`path MTU to ${host}: not found via ${r.method}${r.aborted ? ' (interrupted)' : ''}`);
   }
-  if (!r.exact || r.pmtu === null) out.push(`  known: between ${r.lowerBound} and ${r.upperBound} bytes${r.reason ? ` — ${r.reason}` : ''}`);
+  if (r.pmtu === null && r.unreachable) {
+    out.push(`  ${r.reason ?? 'unreachable'}`);
+  } else if (r.pmtu === null && r.lowerBound === 0 && !r.aborted) {
+    out.push(`  nothing was delivered${r.reason ? ` — ${r.reason}` : ''}`);
+    out.push('  (the host may be down, or filter these probes: try another --method, or --method tcp -p <an open port>)');
+  } else if (!r.exact || r.pmtu === null) {
+    out.push(`  known: between ${r.lowerBound} and ${r.upperBound} bytes${r.reason ? ` — ${r.reason}` : ''}`);
+  }
   for (const ptb of r.ptbs) {
     const n = ptb.sizes.length;
     const what = ptb.accepted ? 'PTB' : 'ignored PTB';
