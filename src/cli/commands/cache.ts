@@ -95,7 +95,12 @@ function lookupJson(r: CacheLookup): Record<string, unknown> {
 }
 
 export function renderList(list: CacheEntry[]): string {
-  if (list.length === 0) return 'no cached path MTUs (the kernel uses each route\'s own MTU)\n';
+  if (list.length === 0) {
+    return (
+      "no cached path MTUs (the kernel uses each route's own MTU)\n" +
+      "note: the kernel lists an IPv4 entry only once traffic has used it; 'pathmtu cache <host>' asks for one destination directly\n"
+    );
+  }
   const rows = [['DESTINATION', 'MTU', 'EXPIRES', 'VIA', 'DEVICE'], ...list.map((e) => [e.destination, String(e.mtu), `${e.expiresSec}s`, e.via ?? '-', e.device ?? '-'])];
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   const lines = rows.map((r) => r.map((cell, i) => (i === 1 || i === 2 ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join('  ').trimEnd());
