@@ -44,7 +44,10 @@ export const DEMO_SPEC: PathSpec = {
 async function run(argv: string[], io: Io): Promise<number> {
   const { values } = parseArgs({ args: argv, strict: true, allowPositionals: false, options: { json: { type: 'boolean', default: false } } });
   const can = canRunLab();
-  if (!can.ok) throw new LabError(`pathmtu demo builds network namespaces: ${can.reason}`);
+  if (!can.ok) {
+    const why = process.getuid?.() !== 0 ? 'it needs root to build network namespaces: run it as root, e.g. sudo pathmtu demo' : can.reason;
+    throw new LabError(`the demo network cannot be built here: ${why}`);
+  }
   const color = useColor(io.stdout, io.env);
   const bold = (s: string): string => (color ? `\x1b[1m${s}\x1b[0m` : s);
   const say = (s = ''): void => {
