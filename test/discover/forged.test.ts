@@ -2,7 +2,7 @@
 // forger sits in r1's namespace, spoofs the bottleneck router's address, and quotes what it can
 // guess of our probes: the right addresses and UDP port range, random source ports and echo ids.
 import assert from 'node:assert/strict';
-import { randomInt } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import { labTest } from '../../src/lab/testing.js';
 import { discover } from '../../src/discover/index.js';
 import { buildPtb } from '../../src/inject/index.js';
@@ -65,5 +65,43 @@ labTest('forged-PTB flood from another namespace: the answer stays exact', spec,
       native().close(fd);
     }
     assert.ok(forged > 20, `the forger sent ${forged} PTBs during the runs`);
+  }
+});
+
+labTest('garbage ICMP from another namespace (random types, truncated and malformed quotes): no crash, same answer', spec, async (lab) => {
+  for (const family of [4, 6] as Family[]) {
+    lab.enter('r1');
+    const fd = native().socket(c(family === 4 ? 'AF_INET' : 'AF_INET6'), c('SOCK_RAW'), c(family === 4 ? 'IPPROTO_ICMP' : 'IPPROTO_ICMPV6'));
+    lab.leave();
+    assert.ok(fd >= 0, `raw socket: ${fd}`);
+    const client = family === 4 ? lab.client.v4 : lab.client.v6;
+    const server = family === 4 ? lab.server.v4 : lab.server.v6;
+    const types = family === 4 ? [0, 3, 11, 12, 5, 8] : [1, 2, 3, 4, 129, 128];
+    let sent = 0;
+    const spray = setInterval(() => {
+      for (let i = 0; i < 10; i++) {
+        const b = randomBytes(randomInt(4, 700));
+        b[0] = types[randomInt(types.length)]!;
+        if (randomInt(2) === 0 && b.length > 28) b[8] = family === 4 ? 0x45 : 0x60; // looks like a quoted IP header
+        if (native().sendmsg(fd, b, encodeInet({ family, address: client, port: 0 }), null, 0) > 0) sent++;
+      }
+    }, 1);
+    try {
+      for (const method of ['icmp', 'udp'] as MethodName[]) {
+        lab.enter('client');
+        let r;
+        try {
+          r = await discover(server, { method });
+        } finally {
+          lab.leave();
+        }
+        assert.equal(r.pmtu, 1400, `IPv${family} ${method}`);
+        assert.equal(r.exact, true);
+      }
+    } finally {
+      clearInterval(spray);
+      native().close(fd);
+    }
+    assert.ok(sent > 20, `sprayed ${sent} packets`);
   }
 });
