@@ -1,4 +1,5 @@
-// The contract every subcommand follows. main.ts finds the command by name and calls run();
+// The contract every subcommand follows. main.ts finds the command by name in commands/index.ts
+// (which also holds its one-line summary), loads its module and calls run();
 // a command parses its own arguments (util.parseArgs), renders, and returns the exit code.
 // Exit codes: 0 success, 1 the job could not be done (e.g. PMTU not found), 2 usage error.
 import type { Writable } from 'node:stream';
@@ -13,8 +14,6 @@ export interface Io {
 
 export interface Command {
   name: string;
-  /** One line for the top-level --help. */
-  summary: string;
   /** Full --help text of the subcommand: usage, options, examples. */
   help: string;
   run(argv: string[], io: Io): Promise<number>;

@@ -1,8 +1,8 @@
 // pathmtu command line: dispatch to a subcommand; `pathmtu <host>` means `pathmtu discover <host>`.
 import { parseArgs } from 'node:util';
 import { PathMtuError, UsageError, PermissionError } from '../errors.js';
-import { EXIT_FAIL, EXIT_USAGE, type Command, type Io } from './command.js';
-import { commands } from './commands/index.js';
+import { EXIT_FAIL, EXIT_USAGE, type Io } from './command.js';
+import { commands, type CommandEntry } from './commands/index.js';
 
 const VERSION = '0.1.0';
 
@@ -27,27 +27,28 @@ export async function main(argv: string[], io: Io): Promise<number> {
   const first = argv[0];
   if (first === undefined || first === '-h' || first === '--help' || first === 'help') {
     const sub = first === 'help' ? commands.find((c) => c.name === argv[1]) : undefined;
-    io.stdout.write(sub ? sub.help : topHelp());
+    io.stdout.write(sub ? (await sub.load()).help : topHelp());
     return first === undefined ? EXIT_USAGE : 0;
   }
   if (first === '-V' || first === '--version') {
     io.stdout.write(`pathmtu ${VERSION}\n`);
     return 0;
   }
-  let command: Command | undefined = commands.find((c) => c.name === first);
+  let entry: CommandEntry | undefined = commands.find((c) => c.name === first);
   let rest = argv.slice(1);
-  if (command === undefined) {
+  if (entry === undefined) {
     if (first.startsWith('-') || !/[.:]|^[a-z0-9-]+$/i.test(first)) {
       io.stderr.write(`pathmtu: unknown command or option '${first}'\nRun 'pathmtu --help' for usage.\n`);
       return EXIT_USAGE;
     }
-    command = commands.find((c) => c.name === 'discover');
+    entry = commands.find((c) => c.name === 'discover');
     rest = argv;
-    if (command === undefined) {
+    if (entry === undefined) {
       io.stderr.write(`pathmtu: unknown command '${first}'\n`);
       return EXIT_USAGE;
     }
   }
+  const command = await entry.load();
   if (rest.includes('-h') || rest.includes('--help')) {
     io.stdout.write(command.help);
     return 0;

@@ -134,4 +134,4 @@ export function renderFlush(r: FlushResult, host: string | undefined): string {
   return `${out.join('\n')}\n`;
 }
 
-export const cacheCommand: Command = { name: 'cache', summary: "the kernel's cached path MTUs: show, explain, flush", help, run };
+export const cacheCommand: Command = { name: 'cache', help, run };

@@ -139,7 +139,6 @@ function fmtAddr(address: string, port: number): string {
 
 export const checkServerCommand: Command = {
   name: 'check-server',
-  summary: 'does a TCP server honour "packet too big"? (sends it one, watches its segments)',
   help,
   run,
 };

@@ -130,4 +130,4 @@ function fmtMs(ms: number): string {
   return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(2)} s`;
 }
 
-export const demoCommand: Command = { name: 'demo', summary: 'build a lab network of real routers, run discover and trace through it, tear it down', help, run };
+export const demoCommand: Command = { name: 'demo', help, run };

@@ -173,4 +173,4 @@ export function render(r: DiscoverResult): string {
   return `${out.join('\n')}\n`;
 }
 
-export const discoverCommand: Command = { name: 'discover', summary: 'the exact path MTU to a host (the default command)', help, run };
+export const discoverCommand: Command = { name: 'discover', help, run };

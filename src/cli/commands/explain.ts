@@ -92,7 +92,6 @@ async function run(argv: string[], io: Io): Promise<number> {
 
 export const explainCommand: Command = {
   name: 'explain',
-  summary: 'what an MTU number means (PPPoE, VXLAN, WireGuard...) and the commands that fix it',
   help,
   run,
 };

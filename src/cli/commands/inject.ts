@@ -112,4 +112,4 @@ function toJson(r: InjectResult): Record<string, unknown> {
   return { ...rest, bytes: bytes.toString('hex') };
 }
 
-export const injectCommand: Command = { name: 'inject', summary: 'send a crafted frag-needed / packet-too-big to a host (testing)', help, run };
+export const injectCommand: Command = { name: 'inject', help, run };

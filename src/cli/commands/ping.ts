@@ -250,4 +250,4 @@ export function renderSummary(r: PingResult): string {
   return `${out.join('\n')}\n`;
 }
 
-export const pingCommand: Command = { name: 'ping', summary: 'ping with DF set: replies, "too big" answers with MTU and router, sweeps', help, run };
+export const pingCommand: Command = { name: 'ping', help, run };

@@ -143,4 +143,4 @@ async function run(argv: string[], io: Io): Promise<number> {
   return result.pmtu !== null && result.reached && !result.aborted ? EXIT_OK : EXIT_FAIL;
 }
 
-export const traceCommand: Command = { name: 'trace', summary: 'the path hop by hop: MTU after each hop, black holes located', help, run };
+export const traceCommand: Command = { name: 'trace', help, run };
