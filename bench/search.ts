@@ -22,6 +22,9 @@ const SCENARIOS: Array<[string, SimPathModel]> = [
   ['PTBs rate-limited, dest limits port unreachable, 1280', {
     hops: [hop(1500), hop(1280), hop(1500)], rttMs: 100, destRateLimit: { burst: 6, perSec: 1 },
   }],
+  ['black hole, dest bucket empty (run right after a run)', {
+    ...hole(1), destRateLimit: { burst: 6, perSec: 1, initial: 0 },
+  }],
 ];
 
 interface Row {

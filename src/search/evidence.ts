@@ -77,6 +77,11 @@ export interface Assessment {
   hints: Hint[];
   /** Observed loss rate of sizes known to pass. */
   lossRate: number;
+  /**
+   * The target rate-limits its answers (port unreachable for the udp method): the search paces
+   * itself, a probe and a smaller control per refill interval, instead of spending its budget.
+   */
+  rateLimited: boolean;
   /** Anything at all came back (a delivery or an ICMP error). */
   anyAnswer: boolean;
   /** Some router has (nearly) used its ICMP error burst: expect silence instead of PTBs for a while. */
@@ -101,6 +106,10 @@ export const MIN_CONFIRMATIONS = 3;
 const ICMP_BURST = 6;
 const ICMP_WINDOW_MS = 1000;
 export const MAX_CONFIRMATIONS = 6;
+/** Starved answers (see assess) before the target counts as rate-limiting them. */
+const RATE_LIMITED_AFTER = 3;
+/** How long a token bucket may stay empty after it answered: Linux's icmp_ratelimit. */
+const BUCKET_REFILL_MS = 1000;
 
 /** Plausible as a router's statement about a probe of `size`: RFC 1191/8201 bounds. */
 export function plausibleNextHop(m: number, size: number, floor: number): boolean {
@@ -113,9 +122,20 @@ export function assess({ probes, floor, max, rtt, now }: AssessInput): Assessmen
   const base = lo ?? floor - 1;
   const settle = rtt.settle();
 
+  const delivered = probes.filter((q) => q.delivered);
+  const aliveWindow = Math.max(settle, 1);
+
+  // A target that rate-limits its answers (a token bucket: Linux sends about 6 port unreachables,
+  // then 1 per second) leaves a telltale: a size known to pass goes unanswered although an earlier
+  // probe of the same burst was answered — that one took the last token. Such losses say nothing
+  // about the path, nor about random loss; enough of them put the search in paced mode.
+  const starvedBy = (p: ProbeRecord): boolean =>
+    delivered.some((q) => q.token < p.token && p.sentAt - q.sentAt < BUCKET_REFILL_MS);
+
   // Loss rate among sizes that pass: the chance that a probe (or its answer) vanishes at random.
   let known = 0;
   let lost = 0;
+  let starved = 0;
   for (const p of probes) {
     if (lo === null || p.size > lo) continue;
     if (p.delivered) known++;
@@ -123,9 +143,12 @@ export function assess({ probes, floor, max, rtt, now }: AssessInput): Assessmen
       // A "too big" for a size that passes was forged or stale, and its real answer was lost.
       known++;
       lost++;
+      if (p.lostAt !== undefined && starvedBy(p)) starved++;
     }
   }
-  const lossRate = known === 0 ? 0 : lost / known;
+  // Random loss hits about as often after an answer as anywhere; a token bucket hits mostly there.
+  const rateLimited = starved >= RATE_LIMITED_AFTER && starved >= known * 0.3;
+  const lossRate = known === 0 ? 0 : (rateLimited ? lost - starved : lost) / (rateLimited ? known - starved : known);
   const confirmations =
     lossRate <= 0
       ? MIN_CONFIRMATIONS
@@ -134,13 +157,14 @@ export function assess({ probes, floor, max, rtt, now }: AssessInput): Assessmen
           Math.max(MIN_CONFIRMATIONS, Math.ceil(Math.log(FALSE_LIMIT_RISK) / Math.log(Math.min(lossRate, 0.5)))),
         );
 
-  // A loss counts only if the path was alive at that moment: a smaller probe sent about the same
-  // time (within the settle time, ~1.25 RTT) was delivered. Otherwise the route or the target may
-  // have been down for a moment. Rounds that confirm losses carry such a "control" probe.
-  const delivered = probes.filter((q) => q.delivered);
-  const aliveWindow = Math.max(settle, 1);
+  // A loss counts only if the path was alive at that moment AND the target would have answered: a
+  // smaller probe sent just AFTER it (within the settle time, ~1.25 RTT) was delivered. Otherwise
+  // the route or the target may have been down for a moment. "After" matters because targets
+  // rate-limit their answers with a token bucket (Linux: port unreachable, ~6 then 1/s): had the lost
+  // probe arrived, it would have reached the bucket first and been answered whenever the later one
+  // was. Batches are sent largest first (search.ts), so every smaller probe in a batch is later.
   const aliveAround = (p: ProbeRecord): boolean =>
-    delivered.some((q) => q.size < p.size && Math.abs(q.sentAt - p.sentAt) <= aliveWindow);
+    delivered.some((q) => q.size < p.size && q.token > p.token && q.sentAt - p.sentAt <= aliveWindow);
   // An in-flight probe is overdue once a probe sent no earlier was delivered and the settle time
   // passed. Only deliveries count: a PTB from a near router comes back sooner than any delivery.
   const deliveredSince = (p: ProbeRecord): boolean =>
@@ -220,7 +244,10 @@ export function assess({ probes, floor, max, rtt, now }: AssessInput): Assessmen
   for (const s of ordered) {
     if (s > upper) break;
     const st = sizes.get(s)!;
-    if (st.failures > 0 || st.lostNotAlive > 0 || st.overdue > 0 || st.unsettledPtb || st.ptb) {
+    // A rate-limiting target leaves most probes unanswered whatever their size: there, only losses
+    // vouched for by a later, smaller delivery (failures) mark where the path stops.
+    const silent = !rateLimited && (st.lostNotAlive > 0 || st.overdue > 0);
+    if (st.failures > 0 || silent || st.unsettledPtb || st.ptb) {
       edge = s - 1;
       edgeBy = st.ptb ? 'ptb' : 'loss';
       break;
@@ -289,7 +316,7 @@ export function assess({ probes, floor, max, rtt, now }: AssessInput): Assessmen
 
   const anyAnswer = probes.some(answered);
   return {
-    lo, upper, upperBy, edge, edgeBy, confirmations, localMtu, sizes, hints, lossRate, active, icmpExhausted, anyAnswer, smallerInFlight,
+    lo, upper, upperBy, edge, edgeBy, confirmations, localMtu, sizes, hints, lossRate, rateLimited, active, icmpExhausted, anyAnswer, smallerInFlight,
   };
 }
 

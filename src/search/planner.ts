@@ -60,12 +60,14 @@ export function plan({ a, floor, free }: PlanInput): number[] {
   if (c > a.upper) return out;
   const needControl = (): boolean => a.lo !== null && !a.smallerInFlight(c);
 
-  // 0. Total silence so far: is anything there at all? Ask with the smallest size, K times.
+  // 0. Total silence so far: is anything there at all? Ask with the smallest size, K times (one
+  // more than that on the first ask: a target that rate-limits its answers then shows itself —
+  // the first copy answered, the others not).
   if (!a.anyAnswer) {
     if (a.active > 0) return out; // the first answers may still come
     const st = a.sizes.get(floor);
     const seen = st ? st.overdue + st.lostNotAlive + st.failures : 0;
-    add(floor, Math.max(0, a.confirmations - seen));
+    add(floor, Math.max(0, (seen === 0 ? a.confirmations + 1 : a.confirmations) - seen));
     return out;
   }
 

@@ -20,6 +20,11 @@ import type { ProbeOrder, PtbRecord, SearchOptions, SearchResult } from './types
 
 export const DEFAULT_MAX_PROBES = 60;
 export const DEFAULT_PARALLEL = 10;
+/**
+ * Paced mode (a target that rate-limits its answers): one refill of Linux's ICMP token bucket
+ * (icmp_ratelimit, 1 s; IPv6 uses a quarter of it for a /64); see nextRound().
+ */
+const PACED_INTERVAL_MS = 1000;
 /** Time-exceeded answers with nothing delivered before we call the target unreachable by TTL. */
 const MAX_TIME_EXCEEDED = 3;
 
@@ -49,6 +54,7 @@ export class PathMtuSearch {
   private timeExceeded = 0;
   private last: Assessment;
   private now: number;
+  private lastBatchAt = -Infinity;
 
   constructor(private readonly opts: SearchOptions, now: number) {
     const family = opts.family;
@@ -93,18 +99,21 @@ export class PathMtuSearch {
     if (this.done) return { send: [], wakeAt: null };
 
     const budget = this.maxProbes - this.probes.length;
-    const sizes =
-      this.probes.length === 0
-        ? firstRound(this.floor, this.max, this.parallel)
-        : plan({ a: this.last, floor: this.floor, free: Math.min(budget, this.parallel - this.last.active) });
+    const sizes = this.probes.length === 0 ? firstRound(this.floor, this.max, this.parallel) : this.nextRound(now, budget);
     const send: ProbeOrder[] = [];
-    for (const size of sizes.slice(0, Math.max(0, budget))) {
+    // Largest first: tokens then follow the send order, which evidence.ts relies on (a smaller
+    // probe sent later vouches that the target would have answered the larger one).
+    const batch = sizes.slice(0, Math.max(0, budget)).sort((a, b) => b - a);
+    for (const size of batch) {
       const p: ProbeRecord = { token: this.nextToken++, size, sentAt: now, control: this.last.lo !== null && size <= this.last.lo };
       this.probes.push(p);
       this.byToken.set(p.token, p);
       send.push({ token: p.token, size });
     }
-    if (send.length > 0) this.update();
+    if (send.length > 0) {
+      this.lastBatchAt = now;
+      this.update();
+    }
     const wakeAt = this.wakeAt(now);
     if (wakeAt === null && !this.done) {
       // Nothing in flight and nothing more worth sending: stop with what is known.
@@ -225,6 +234,23 @@ export class PathMtuSearch {
     this.endReason = reason;
   }
 
+  /**
+   * The next round. Paced mode (a target that rate-limits its answers, e.g. port unreachables for the
+   * udp method): one round per refill interval, ending with a control at the largest delivered size.
+   * The round goes out largest first, so the target's single token goes to the largest size that
+   * passes: every size above it counts as failed (vouched for by the later, smaller delivery), and
+   * the round still splits the range as widely as an unpaced one.
+   */
+  private nextRound(now: number, budget: number): number[] {
+    const a = this.last;
+    const free = Math.min(budget, this.parallel - a.active);
+    if (!a.rateLimited) return plan({ a, floor: this.floor, free });
+    if (now < this.lastBatchAt + PACED_INTERVAL_MS || a.active > 0) return [];
+    const sizes = plan({ a, floor: this.floor, free: free - 1 });
+    if (sizes.length > 0 && a.lo !== null && !sizes.some((s) => s <= a.lo!)) sizes.push(a.lo);
+    return sizes;
+  }
+
   private wakeAt(now: number): number | null {
     const timeout = this.rtt.timeout();
     const settle = this.rtt.settle();
@@ -235,6 +261,9 @@ export class PathMtuSearch {
       else if (p.tooBig && !p.delivered) candidates.push(p.sentAt + settle);
       for (const t of candidates) if (t > now && t < at) at = t;
     }
+    // Paced: the next round is due once the target's bucket has refilled.
+    const nextRound = this.lastBatchAt + PACED_INTERVAL_MS;
+    if (this.last.rateLimited && nextRound > now && nextRound < at && this.last.active === 0) at = nextRound;
     return at === Infinity ? null : at;
   }
 

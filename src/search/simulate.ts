@@ -20,6 +20,8 @@ export interface SimHop {
 export interface RateLimit {
   burst: number;
   perSec: number;
+  /** Tokens at the start (default: a full burst). 0 = a run right after another one. */
+  initial?: number;
 }
 
 export interface SimPathModel {
@@ -63,7 +65,7 @@ class Bucket {
   private tokens: number;
   private last = 0;
   constructor(private readonly limit: RateLimit) {
-    this.tokens = limit.burst;
+    this.tokens = limit.initial ?? limit.burst;
   }
   take(now: number): boolean {
     this.tokens = Math.min(this.limit.burst, this.tokens + ((now - this.last) / 1000) * this.limit.perSec);

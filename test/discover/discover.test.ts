@@ -150,3 +150,12 @@ labTest('abort: the signal stops the run and what is known comes back', path([{}
   assert.equal(r.aborted, true);
   assert.equal(r.pmtu, null);
 });
+
+labTest('back-to-back udp runs: the target rate-limits its port unreachables, answers stay exact', path([{}, {}, { mtu: 1400 }, {}], [{}, { dropPtb: true }, {}]), async (lab) => {
+  // Linux answers about 6 port unreachables, then 1/s: a second run right after the first finds the
+  // bucket empty. The search must notice, pace itself, and never mistake silence for a size limit.
+  for (let run = 0; run < 3; run++) {
+    const r = await expectExact(lab, 4, { method: 'udp' }, `run ${run + 1}`);
+    assert.equal(r.blackHole, true);
+  }
+}, { timeout: 60_000 });

@@ -126,6 +126,18 @@ test('ICMP rate limits: a router out of its burst and a destination limiting por
   exact({ hops: [hop(1500), hop(1400), hop(1500)], rttMs: 20, icmpRateLimit: { burst: 2, perSec: 1 } });
 });
 
+test('a target whose answer bucket starts empty (a run right after another): paced, still exact', () => {
+  for (const hops of [[hop(1500), hop(1400, false), hop(1500)], [hop(1500), hop(1400), hop(1500)]]) {
+    for (const seed of [1, 2, 3]) {
+      const r = simulate({ hops, rttMs: 0.3, destRateLimit: { burst: 6, perSec: 1, initial: 0 } }, { max: 1500 }, seed);
+      assert.equal(r.result.pmtu, 1400, JSON.stringify(r.result));
+      assert.equal(r.result.exact, true, JSON.stringify(r.result));
+      assert.ok(r.probes <= 60, `${r.probes} probes`);
+      assert.ok(r.virtualMs <= 10_000, `${r.virtualMs} ms`);
+    }
+  }
+});
+
 test('unreachable target: search ends without a PMTU, with the bounds known so far', () => {
   const r = simulate(
     { hops: [hop(1500), hop(1500)], rttMs: 10, unreachable: { icmpType: 3, code: 1, reason: 'host unreachable' } },
