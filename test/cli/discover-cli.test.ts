@@ -121,3 +121,17 @@ test('pathmtu demo: builds, answers exactly over IPv4 and IPv6, tears down', { s
   // Lab namespaces carry their creator's pid: other processes' labs may come and go meanwhile.
   assert.deepEqual(after.split('\n').filter((l) => l.startsWith(`pmtu-${r.pid}-`)), [], 'no namespace left behind');
 });
+
+labTest('Ctrl-C: discover stops, prints what it knows, exits 1', { routers: [{}], links: [{}, {}] }, async (lab) => {
+  await lab.exec('r1', ['ip', 'route', 'add', 'blackhole', '198.18.99.0/24']);
+  const child = lab.spawn('client', [process.execPath, bin, '198.18.99.1', '--method', 'udp', '-W', '5'], { env: { ...process.env, NO_COLOR: '1' } });
+  let out = '';
+  child.stdout?.on('data', (d) => (out += d));
+  await new Promise((r) => setTimeout(r, 500));
+  const t = Date.now();
+  child.kill('SIGINT');
+  const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+  assert.ok(Date.now() - t < 2000, 'stops promptly');
+  assert.equal(code, 1);
+  assert.match(out, /not found via udp \(interrupted\)/);
+});
