@@ -98,7 +98,12 @@ export async function discover(target: string, options: DiscoverOptions = {}): P
   // Nothing larger than the interface MTU leaves this host, nor than the IP length fields allow.
   const ceiling = Math.min(localMtu, LARGEST_PACKET[family]);
   const max = Math.min(options.max ?? ceiling, ceiling);
-  if (max < floor) throw new UsageError(`--max ${max} is below the IPv${family} minimum ${floor}`);
+  if (max < floor) {
+    throw new UsageError(
+      options.min !== undefined ? `--max ${max} is below --min ${floor}` : `--max ${max} is below the IPv${family} minimum ${floor}`,
+    );
+  }
+  if (floor < MIN_MTU[family]) throw new UsageError(`--min ${floor} is below the IPv${family} minimum ${MIN_MTU[family]}`);
 
   const order = options.method === undefined || options.method === 'auto' ? methodOrder(family) : [options.method];
   const tried: DiscoverResult['methodsTried'] = [];

@@ -15,6 +15,11 @@ export async function resolveTarget(target: string, family?: Family): Promise<Re
   const host = target.trim().replace(/^\[(.*)\]$/, '$1');
   if (/[\s/\\]/.test(host) || host.length > 253) throw new UsageError(`'${target}' is not a host name or address`);
   if (family !== undefined && family !== 4 && family !== 6) throw new UsageError(`family must be 4 or 6, got ${String(family)}`);
+  if (host.includes('%') || /^fe[89ab][0-9a-f]:/i.test(host)) {
+    // Scoped (link-local) destinations need the zone carried through every socket address and quote
+    // match; until then, say so rather than fail somewhere inside a send.
+    throw new UsageError(`${host}: link-local (scoped) IPv6 destinations are not supported yet; use the host's global or unique-local address`);
+  }
   const literal = isIP(host);
   if (literal !== 0) {
     if (family !== undefined && literal !== family) {
