@@ -1,4 +1,5 @@
-// Mapping the hops: small probes with TTL 1..maxHops, all sent at once. A time-exceeded names the
+// Mapping the hops: small probes with TTL 1..16 sent at once (then 17..32, ... while the path has not
+// ended, up to maxHops). A time-exceeded names the
 // hop at that TTL; a delivery (or unreachable) from the target ends the path. TTLs that stay silent
 // get one more probe each (a lost answer, or an ICMP rate limit, is not a silent router). Every
 // router is asked at most twice, well inside Linux's burst of about 6 time-exceededs.
@@ -39,16 +40,23 @@ function endOf(hops: HopObservation[]): number | null {
   return end ? end.ttl : null;
 }
 
+/** TTLs per round: most paths end within 16 hops, so one round maps them; longer ones take more. */
+export const HOP_WINDOW = 16;
+
 export async function mapHops(rounds: Rounds, target: string, size: number, maxHops: number): Promise<HopMap> {
-  const ttls = Array.from({ length: maxHops }, (_, i) => i + 1);
   // Probes beyond a TTL the target already answered stop mattering (their answers, if any, are
   // rate-limited duplicates from the target): no waiting for them.
   const ends = (o: ProbeOutcome[]): boolean => o.some((x) => x.kind === 'delivered' || x.kind === 'unreachable');
-  const answers = await rounds.run(
-    ttls.map((ttl) => ({ size, ttl })),
-    (i, got) => got.slice(0, i).some(ends),
-  );
-  const hops = ttls.map((ttl, i) => observe(ttl, answers[i]!, target));
+  const hops: HopObservation[] = [];
+  for (let first = 1; first <= maxHops && !rounds.aborted; first += HOP_WINDOW) {
+    const ttls = Array.from({ length: Math.min(HOP_WINDOW, maxHops - first + 1) }, (_, i) => first + i);
+    const answers = await rounds.run(
+      ttls.map((ttl) => ({ size, ttl })),
+      (i, got) => got.slice(0, i).some(ends),
+    );
+    hops.push(...ttls.map((ttl, i) => observe(ttl, answers[i]!, target)));
+    if (endOf(hops) !== null) break;
+  }
 
   // Second chance for silent TTLs below the end (or all of them when nothing ended the path).
   const end = endOf(hops);

@@ -215,3 +215,19 @@ labTest('VXLAN overlay at 1500 over a 1500 underlay (VTEP does not fragment): 14
     assert.ok(r.fixes.some((x) => /mtu 1450/.test(x.command)), JSON.stringify(r.fixes));
   }
 });
+
+const long = 20;
+labTest(
+  `a ${long}-router path: hops are mapped 16 TTLs at a time, the drop at hop 12 found`,
+  { routers: Array.from({ length: long }, () => ({ icmpRateLimitMs: 0 })), links: Array.from({ length: long + 1 }, (_, i) => (i === 12 ? { mtu: 1300 } : {})) },
+  async (lab) => {
+    for (const f of families) {
+      const r = await traced(lab, f);
+      assert.equal(r.reached, true);
+      assert.equal(r.hops.length, long + 1);
+      assert.deepEqual(r.hops.map((h) => h.mtu), truth(lab, f));
+      const drop = r.hops.findIndex((h) => h.mtu === 1300);
+      assert.equal(drop + 1, 12, 'the MTU drops after hop 12');
+    }
+  },
+);
