@@ -16,7 +16,7 @@ import type { Exec } from './lib/dfping.js';
 import { SCENARIOS, hopsCorrect, hopsText, truthOf, type Scenario, type Truth } from './lib/scenarios.js';
 import { median, seconds, speedup } from './lib/stats.js';
 import { table } from './lib/table.js';
-import { ROOT, TOOLS, TimedOut, pathmtuTraceVia, type Role, type Tool, type ToolId, type ToolOutput } from './lib/tools.js';
+import { ROOT, TOOLS, TimedOut, type Role, type Tool, type ToolId, type ToolOutput } from './lib/tools.js';
 
 export interface PeersOptions {
   /** Repetitions per scenario and tool (slow peers in black-hole scenarios run once). Default 3. */
@@ -280,9 +280,6 @@ export function renderTrace(res: PeersResults): string {
     "Per-hop MTU: the largest packet that reaches the hop (tracepath's and scamper's sense); rows marked [after hop]",
     'give the largest that leaves it towards the target (pathmtu trace), judged against that truth.',
     'tracepath and scamper rows are the same runs as in the discover table.',
-    ...(ours.length > 0 && pathmtuTraceVia() === 'library'
-      ? ['pathmtu trace ran as `node -e` calling dist/trace/index.js trace(): bin/pathmtu.js has no `trace` command yet.']
-      : []),
     `target (issue 4): black hole traced and located <= 2 s: ${target}`,
   ].join('\n');
 }

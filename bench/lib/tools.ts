@@ -2,9 +2,8 @@
 // pathmtu (discover and trace, via bin/pathmtu.js so process start counts, as a user feels it) and
 // the peers from Debian's packages. Each turns its tool's output into what the bench compares.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import type { Family } from '../../src/probe/outcome.js';
 import type { HopSense } from './scenarios.js';
 import { dfPingSearch, type Exec } from './dfping.js';
@@ -71,16 +70,6 @@ interface DiscoverJson {
   upperBound?: number;
 }
 
-let traceHelp: string | undefined | null = null;
-/** The CLI's `trace --help`, or undefined while bin/pathmtu.js has no trace command. */
-function pathmtuTraceHelp(): string | undefined {
-  if (traceHelp !== null) return traceHelp;
-  const top = spawnSync(process.execPath, [CLI, '--help'], { encoding: 'utf8' });
-  if (!/^\s+trace\s/m.test(top.stdout ?? '')) return (traceHelp = undefined);
-  const help = spawnSync(process.execPath, [CLI, 'trace', '--help'], { encoding: 'utf8' });
-  return (traceHelp = help.status === 0 ? help.stdout : undefined);
-}
-
 const pathmtu: Tool = {
   id: 'pathmtu',
   label: 'pathmtu',
@@ -108,18 +97,6 @@ interface TraceJson {
   blackHole: { afterTtl: number } | null;
 }
 
-const TRACE_LIB = join(ROOT, 'dist', 'trace', 'index.js');
-// Until the CLI has `trace`: the same whole-process cost, a node process calling the built library.
-const TRACE_SCRIPT = `const { trace } = await import(${JSON.stringify(pathToFileURL(TRACE_LIB).href)});
-const r = await trace(process.argv[1], { family: Number(process.argv[2]) });
-console.log(JSON.stringify(r));`;
-
-/** How the pathmtu trace row runs: the CLI command, the built library (no CLI command yet), or not at all. */
-export function pathmtuTraceVia(): 'cli' | 'library' | undefined {
-  if (pathmtuTraceHelp() !== undefined) return 'cli';
-  return existsSync(TRACE_LIB) ? 'library' : undefined;
-}
-
 const pathmtuTrace: Tool = {
   id: 'pathmtu-trace',
   label: 'pathmtu trace',
@@ -127,16 +104,9 @@ const pathmtuTrace: Tool = {
   families: [4, 6],
   hopSense: 'after', // src/trace/types.ts: "Path MTU after this hop"
   slowInBlackHoles: false,
-  unavailable: () =>
-    pathmtuTraceHelp() === undefined && !existsSync(TRACE_LIB)
-      ? 'bin/pathmtu.js has no `trace` command and dist/trace/ is not built yet: row skipped'
-      : undefined,
+  unavailable: () => undefined,
   async run({ host, family, exec }) {
-    const viaCli = pathmtuTraceHelp() !== undefined;
-    const noNames = /(^|\s)-n[,\s]/m.test(pathmtuTraceHelp() ?? '') ? ['-n'] : [];
-    const argv = viaCli
-      ? [process.execPath, CLI, 'trace', host, `-${family}`, ...noNames, '--json']
-      : [process.execPath, '--input-type=module', '-e', TRACE_SCRIPT, host, String(family)];
+    const argv = [process.execPath, CLI, 'trace', host, `-${family}`, '-n', '--json'];
     const r = await exec(argv);
     let j: TraceJson;
     try {
