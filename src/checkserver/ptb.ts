@@ -14,9 +14,10 @@ import { UsageError } from '../errors.js';
 import * as icmpv4 from '../wire/icmpv4.js';
 import * as icmpv6 from '../wire/icmpv6.js';
 import * as ipv4 from '../wire/ipv4.js';
+import { MIN_MTU } from '../probe/outcome.js';
 import type { CapturedPacket } from './segment.js';
 
-export const MIN_MTU: Record<4 | 6, number> = { 4: 68, 6: 1280 };
+export { MIN_MTU };
 
 export interface PtbInput {
   /** A captured segment of the flow whose headers are quoted. */
