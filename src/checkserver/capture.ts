@@ -11,15 +11,10 @@
 // segments are read too: the last ACK we sent is the exact rcv_nxt of our kernel, even when the
 // capture missed some of the server's segments.
 import { EventEmitter } from 'node:events';
-import { constants as osConstants } from 'node:os';
-import { PermissionError, SystemCallError } from '../errors.js';
-import { c, check, native, type NativePoller } from '../sock/binding.js';
-import { decodePacket, encodePacket } from '../wire/sockaddr.js';
+import { PermissionError } from '../errors.js';
+import { PACKET_OUTGOING, PacketSocket, type Frame } from '../sock/packet.js';
 import { parseFrame, type CapturedPacket } from './segment.js';
 
-// Stable uapi numbers (include/linux/socket.h, include/uapi/linux/if_packet.h); the binding does
-// not export them yet.
-const PACKET_OUTGOING = 4;
 /** Enough for vnet header + Ethernet with two tags + IPv6 with some extensions + TCP with options. */
 const SNAPLEN = 384;
 const RCVBUF = 4 << 20;
@@ -44,48 +39,34 @@ export interface CaptureEvents {
   error: [Error];
 }
 
-function htons(v: number): number {
-  return ((v & 0xff) << 8) | ((v >>> 8) & 0xff);
-}
-
 export class PacketCapture extends EventEmitter<CaptureEvents> {
-  /** False when the kernel refused PACKET_VNET_HDR: GSO super-packets are then counted whole. */
-  readonly vnetHdr: boolean;
-  #fd: number;
-  #poller: NativePoller | null = null;
+  readonly #sock: PacketSocket;
   #flow: Flow | null = null;
   #held: Array<[CapturedPacket, bigint]> = [];
-  #closed = false;
 
-  private constructor(fd: number, vnetHdr: boolean) {
+  private constructor(sock: PacketSocket) {
     super();
-    this.#fd = fd;
-    this.vnetHdr = vnetHdr;
+    this.#sock = sock;
+    sock.on('frame', (f) => this.#onFrame(f));
+    sock.on('error', (err) => this.emit('error', err));
+  }
+
+  /** False when the kernel refused PACKET_VNET_HDR: GSO super-packets are then counted whole. */
+  get vnetHdr(): boolean {
+    return this.#sock.vnetHdr;
   }
 
   /** Open the capture socket (CAP_NET_RAW). Opened before any traffic so nothing is missed. */
   static open(): PacketCapture {
-    const b = native();
-    const ethPAll = c('ETH_P_ALL');
-    const fd = b.socket(c('AF_PACKET'), c('SOCK_RAW'), htons(ethPAll));
-    if (fd < 0) {
-      if (fd === -osConstants.errno.EPERM || fd === -osConstants.errno.EACCES) {
-        throw new PermissionError(
-          'watching the server\'s segments (an AF_PACKET socket) and sending it a crafted ICMP error (a raw socket)',
-          'CAP_NET_RAW (root)',
-          'Run as root, or grant the capability once: sudo setcap cap_net_raw+ep "$(readlink -f "$(command -v node)")".',
-        );
-      }
-      throw new SystemCallError('socket(AF_PACKET)', -fd);
-    }
     try {
-      const vnet = b.setsockopt(fd, c('SOL_PACKET'), c('PACKET_VNET_HDR'), 1) === 0;
-      b.setsockopt(fd, c('SOL_SOCKET'), c('SO_RCVBUF'), RCVBUF); // capped by net.core.rmem_max; best effort
-      check('bind(AF_PACKET)', b.bind(fd, encodePacket(0, ethPAll)));
-      return new PacketCapture(fd, vnet);
+      return new PacketCapture(PacketSocket.open({ type: 'raw', vnetHdr: true, snaplen: SNAPLEN, rcvbuf: RCVBUF }));
     } catch (err) {
-      b.close(fd);
-      throw err;
+      if (!(err instanceof PermissionError)) throw err;
+      throw new PermissionError(
+        'watching the server\'s segments (an AF_PACKET socket) and sending it a crafted ICMP error (a raw socket)',
+        'CAP_NET_RAW (root)',
+        'Run as root, or grant the capability once: sudo setcap cap_net_raw+ep "$(readlink -f "$(command -v node)")".',
+      );
     }
   }
 
@@ -114,61 +95,39 @@ export class PacketCapture extends EventEmitter<CaptureEvents> {
 
   /** Frames the kernel dropped because our socket buffer was full, since the last call. */
   drops(): number {
-    const r = native().getsockopt(this.#fd, c('SOL_PACKET'), c('PACKET_STATISTICS'), 8);
-    return typeof r === 'number' || r.length < 8 ? 0 : r.readUInt32LE(4); // struct tpacket_stats: packets, drops (host order)
+    return this.#sock.drops();
   }
 
   start(): this {
-    if (this.#closed) return this;
-    this.#poller ??= new (native().Poller)(this.#fd, (status) => {
-      if (status < 0) this.emit('error', new SystemCallError('uv_poll', -status));
-      else this.drain();
-    });
-    const r = this.#poller.start(c('UV_READABLE'));
-    if (r < 0) throw new SystemCallError('uv_poll_start', -r);
+    this.#sock.start();
     return this;
   }
 
   /** Read every queued frame now, emitting 'packet' for the followed flow. */
   drain(): void {
-    const b = native();
-    for (let i = 0; i < 4096 && !this.#closed; i++) {
-      const r = b.recvmsg(this.#fd, SNAPLEN, 0, c('MSG_DONTWAIT'));
-      if (typeof r === 'number') {
-        if (r === -osConstants.errno.EINTR) continue;
-        return; // EAGAIN, or a frame the kernel could not describe (EINVAL for odd GSO types)
-      }
-      const at = process.hrtime.bigint();
-      const flow = this.#flow;
-      if (flow === null) continue;
-      let sa;
-      try {
-        sa = decodePacket(r.name);
-      } catch {
-        continue;
-      }
-      const p = parseFrame(r.data, { protocol: sa.protocol, hatype: sa.hatype, vnetHdr: this.vnetHdr, length: r.length });
-      if (p === null) continue;
-      if (sa.pktType === PACKET_OUTGOING) {
-        if (this.#ours(p)) this.emit('sent', p, at);
-        continue;
-      }
-      if (p.src !== flow.remote || p.srcPort !== flow.remotePort) continue;
-      if (flow.local === undefined) {
-        if (this.#held.length < MAX_HELD) this.#held.push([p, at]);
-        continue;
-      }
-      if (this.#matches(p)) this.emit('packet', p, at);
+    this.#sock.drain();
+  }
+
+  #onFrame(f: Frame): void {
+    const flow = this.#flow;
+    if (flow === null) return;
+    const { link } = f;
+    const p = parseFrame(f.data, { protocol: link.protocol, hatype: link.hatype, vnetHdr: this.vnetHdr, length: f.length });
+    if (p === null) return;
+    const at = f.receivedAt;
+    if (link.pktType === PACKET_OUTGOING) {
+      if (this.#ours(p)) this.emit('sent', p, at);
+      return;
     }
+    if (p.src !== flow.remote || p.srcPort !== flow.remotePort) return;
+    if (flow.local === undefined) {
+      if (this.#held.length < MAX_HELD) this.#held.push([p, at]);
+      return;
+    }
+    if (this.#matches(p)) this.emit('packet', p, at);
   }
 
   close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#poller?.stop();
-    this.#poller?.close();
-    this.#poller = null;
-    native().close(this.#fd);
-    this.#fd = -1;
+    this.#sock.close();
   }
 }

@@ -17,13 +17,12 @@ import { EventEmitter } from 'node:events';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { LabError, SystemCallError } from '../errors.js';
 import type { Family } from '../probe/outcome.js';
-import { c, check, native, type NativePoller } from '../sock/binding.js';
+import { PACKET_HOST, PacketSocket, type Frame } from '../sock/packet.js';
 import { ProbeSocket } from '../sock/socket.js';
 import * as icmpv4 from '../wire/icmpv4.js';
 import * as icmpv6 from '../wire/icmpv6.js';
 import * as ipv4 from '../wire/ipv4.js';
 import * as ipv6 from '../wire/ipv6.js';
-import { decodePacket, encodePacket } from '../wire/sockaddr.js';
 import { ifindex } from './config.js';
 import type { Lab } from './lab.js';
 import type { PtbLie } from './spec.js';
@@ -50,70 +49,52 @@ export interface Lie {
 
 const ETH_P_IP = 0x0800;
 const ETH_P_IPV6 = 0x86dd;
-const PACKET_HOST = 0;
 /** Enough to quote what an ICMP error may carry: 576 bytes in all (IPv4), 1280 (IPv6). */
 const SNAPLEN = 1280;
 const QUOTE = { 4: 576 - 20 - 8, 6: 1280 - 40 - 8 } as const;
-
-function htons(v: number): number {
-  return ((v & 0xff) << 8) | ((v >>> 8) & 0xff);
-}
 
 export class Liar extends EventEmitter<{ lie: [Lie]; error: [Error] }> {
   /** Lies told so far. */
   lies = 0;
   readonly #opts: Required<LieSpec> & LiarOptions;
-  #fd: number;
-  #poller: NativePoller;
+  readonly #capture: PacketSocket;
   readonly #raw: Record<Family, ProbeSocket>;
-  #closed = false;
 
-  private constructor(fd: number, raw: Record<Family, ProbeSocket>, opts: LiarOptions) {
+  private constructor(capture: PacketSocket, raw: Record<Family, ProbeSocket>, opts: LiarOptions) {
     super();
-    this.#fd = fd;
+    this.#capture = capture;
     this.#raw = raw;
     this.#opts = { ...opts, above: opts.above ?? opts.mtu };
-    this.#poller = new (native().Poller)(fd, (status) => {
-      if (status < 0) this.emit('error', new SystemCallError('uv_poll', -status));
-      else this.#drain();
-    });
-    const r = this.#poller.start(c('UV_READABLE'));
-    if (r < 0) throw new SystemCallError('uv_poll_start', -r);
+    capture.on('frame', (f) => this.#onFrame(f));
+    capture.on('error', (err) => this.emit('error', err));
+    capture.start();
   }
 
   /** Start lying in the current network namespace (needs CAP_NET_RAW). */
   static open(opts: LiarOptions): Liar {
     if (!Number.isInteger(opts.mtu) || opts.mtu < 68 || opts.mtu > 65535) throw new LabError(`liar: mtu ${opts.mtu} outside 68..65535`);
-    const b = native();
-    const fd = check('socket(AF_PACKET)', b.socket(c('AF_PACKET'), c('SOCK_DGRAM'), htons(c('ETH_P_ALL'))));
+    const capture = PacketSocket.open({ type: 'dgram', ifindex: opts.ifindex, snaplen: SNAPLEN });
     const raw: Partial<Record<Family, ProbeSocket>> = {};
     try {
-      check('bind(AF_PACKET)', b.bind(fd, encodePacket(opts.ifindex, c('ETH_P_ALL'))));
       raw[4] = ProbeSocket.open('icmp-raw', 4);
       raw[6] = ProbeSocket.open('icmp-raw', 6);
-      return new Liar(fd, raw as Record<Family, ProbeSocket>, opts);
+      return new Liar(capture, raw as Record<Family, ProbeSocket>, opts);
     } catch (err) {
-      b.close(fd);
+      capture.close();
       raw[4]?.close();
       raw[6]?.close();
       throw err;
     }
   }
 
-  #drain(): void {
-    const b = native();
-    for (let i = 0; i < 1024 && !this.#closed; i++) {
-      const r = b.recvmsg(this.#fd, SNAPLEN, 0, c('MSG_DONTWAIT'));
-      if (typeof r === 'number') return; // EAGAIN (or EINTR: the poller calls again)
-      try {
-        const sa = decodePacket(r.name);
-        if (sa.pktType !== PACKET_HOST) continue; // only what arrives for this router to route
-        if (sa.protocol === ETH_P_IP) this.#maybeLie4(r.data);
-        else if (sa.protocol === ETH_P_IPV6) this.#maybeLie6(r.data);
-      } catch (err) {
-        // A malformed packet is not ours to lie about; a failing send is worth knowing.
-        if (err instanceof SystemCallError) this.emit('error', err);
-      }
+  #onFrame(f: Frame): void {
+    if (f.link.pktType !== PACKET_HOST) return; // only what arrives for this router to route
+    try {
+      if (f.link.protocol === ETH_P_IP) this.#maybeLie4(f.data);
+      else if (f.link.protocol === ETH_P_IPV6) this.#maybeLie6(f.data);
+    } catch (err) {
+      // A malformed packet is not ours to lie about; a failing send is worth knowing.
+      if (err instanceof SystemCallError) this.emit('error', err);
     }
   }
 
@@ -144,12 +125,7 @@ export class Liar extends EventEmitter<{ lie: [Lie]; error: [Error] }> {
   }
 
   close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#poller.stop();
-    this.#poller.close();
-    native().close(this.#fd);
-    this.#fd = -1;
+    this.#capture.close();
     this.#raw[4].close();
     this.#raw[6].close();
   }
