@@ -12,10 +12,12 @@
 
 #include <arpa/inet.h>
 #include <linux/errqueue.h>
+#include <linux/icmp.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <linux/netlink.h>
 #include <netinet/in.h>
+#include <netinet/icmp6.h>
 #include <netinet/ip.h>
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -392,6 +394,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   C(IPV6_PMTUDISC_DONT); C(IPV6_PMTUDISC_WANT); C(IPV6_PMTUDISC_DO); C(IPV6_PMTUDISC_PROBE);
   C(MSG_ERRQUEUE); C(MSG_TRUNC); C(MSG_CTRUNC); C(MSG_PEEK); C(MSG_DONTWAIT);
   C(SO_EE_ORIGIN_NONE); C(SO_EE_ORIGIN_LOCAL); C(SO_EE_ORIGIN_ICMP); C(SO_EE_ORIGIN_ICMP6);
+  C(SOL_RAW); C(ICMP_FILTER); C(ICMP6_FILTER);
   C(SOL_PACKET); C(PACKET_VNET_HDR); C(PACKET_STATISTICS); C(SO_RCVBUFFORCE);
   C(NETLINK_ROUTE); C(CLONE_NEWNET); C(ETH_P_ALL); C(ETH_P_IP); C(ETH_P_IPV6);
   C(UV_READABLE); C(UV_WRITABLE); C(UV_PRIORITIZED); C(UV_EBADF);

@@ -20,3 +20,27 @@ export function prepareProbeSocket(sock: ProbeSocket, family: Family, source: st
   sock.receiveTtl();
   if (source !== undefined) sock.bind(canonicalDestination(source, family), 0);
 }
+
+/** The ICMP types a probe can meet: echo reply and the errors that quote a probe (RFC 792, RFC 4443). */
+const WANTED = { 4: [0, 3, 11, 12], 6: [1, 2, 3, 4, 129] } as const;
+
+/**
+ * Let a raw ICMP socket see only the types a probe can meet (ICMP_FILTER / ICMP6_FILTER, a bit per
+ * type to block). A raw socket otherwise gets a copy of every ICMP packet the host receives —
+ * neighbour discovery, router adverts, other programs' pings — to decode and throw away.
+ */
+export function filterIcmpTypes(sock: ProbeSocket, family: Family): void {
+  if (family === 4) {
+    // struct icmp_filter: one u32, bit n blocks type n (types above 31 always pass).
+    let block = 0xffffffff;
+    for (const t of WANTED[4]) block &= ~(1 << t);
+    const b = Buffer.alloc(4);
+    b.writeUInt32LE(block >>> 0, 0);
+    sock.setOption(c('SOL_RAW'), c('ICMP_FILTER'), b);
+    return;
+  }
+  // struct icmp6_filter: 256 bits, bit n blocks type n.
+  const words = new Uint32Array(8).fill(0xffffffff);
+  for (const t of WANTED[6]) words[t >> 5]! &= ~(1 << (t & 31));
+  sock.setOption(c('IPPROTO_ICMPV6'), c('ICMP6_FILTER'), Buffer.from(words.buffer));
+}

@@ -20,7 +20,7 @@ import { decodeQuote, type QuotedDatagram } from '../wire/quote.js';
 import type { Family, Outcome } from './outcome.js';
 import { classifyIcmpError } from './classify.js';
 import { EchoProber, NONCE } from './echo.js';
-import { prepareProbeSocket } from './icmp-socket.js';
+import { filterIcmpTypes, prepareProbeSocket } from './icmp-socket.js';
 
 
 export interface IcmpProberOptions {
@@ -39,9 +39,16 @@ export class IcmpProber extends EchoProber {
     if (!Number.isInteger(this.id) || this.id < 0 || this.id > 0xffff) throw new UsageError(`echo id must be 0..65535, got ${opts.echoId}`);
     // Errors from routers arrive on the raw path too (with the whole quote); of the error queue only
     // LOCAL refusals matter, and sendProbe() turns those into localTooBig itself.
-    this.sock = this.openSocket('icmp-raw', (sock) => prepareProbeSocket(sock, family, opts.source), {
-      message: (m) => this.#onMessage(m),
-    });
+    this.sock = this.openSocket(
+      'icmp-raw',
+      (sock) => {
+        prepareProbeSocket(sock, family, opts.source);
+        filterIcmpTypes(sock, family);
+      },
+      {
+        message: (m) => this.#onMessage(m),
+      },
+    );
   }
 
   #onMessage(m: Message): void {
