@@ -15,6 +15,7 @@
 #include <linux/icmp.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
+#include <linux/if.h>
 #include <linux/netlink.h>
 #include <netinet/in.h>
 #include <netinet/icmp6.h>
@@ -23,6 +24,9 @@
 #include <sys/types.h>
 #include <unistd.h>
 #include <sched.h>
+
+// From <net/if.h>, which clashes with the <linux/if.h> the packet headers bring in.
+extern "C" unsigned int if_nametoindex(const char* ifname);
 
 namespace {
 
@@ -257,6 +261,20 @@ Napi::Value SetNs(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), 0);
 }
 
+// ifNameToIndex(name) -> interface index | -errno, in the caller's network namespace (an ioctl on
+// a socket, so it follows setns(), unlike /sys/class/net). For IPv6 zones such as fe80::1%eth0.
+Napi::Value IfNameToIndex(const Napi::CallbackInfo& info) {
+  if (info.Length() < 1 || !info[0].IsString()) {
+    Napi::TypeError::New(info.Env(), "name must be a string").ThrowAsJavaScriptException();
+    return info.Env().Undefined();
+  }
+  std::string name = info[0].As<Napi::String>().Utf8Value();
+  if (name.empty() || name.size() >= IFNAMSIZ) return Errno(info.Env(), ENODEV);
+  unsigned int index = if_nametoindex(name.c_str());
+  if (index == 0) return Errno(info.Env(), errno != 0 ? errno : ENODEV);
+  return Napi::Number::New(info.Env(), index);
+}
+
 // Poller: one uv_poll_t per fd, on the loop of the environment that created it (worker-safe).
 // The callback receives (status, events). libuv stops the handle and reports UV_EBADF when the
 // kernel signals POLLERR, which is exactly how a socket announces a pending error-queue entry;
@@ -377,6 +395,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("sendmsg", Napi::Function::New(env, SendMsg));
   exports.Set("recvmsg", Napi::Function::New(env, RecvMsg));
   exports.Set("setns", Napi::Function::New(env, SetNs));
+  exports.Set("ifNameToIndex", Napi::Function::New(env, IfNameToIndex));
   exports.Set("Poller", Poller::Define(env));
 
   // The system's own numbers, so TypeScript never guesses an ABI value.

@@ -7,7 +7,7 @@ import * as icmpv4 from '../wire/icmpv4.js';
 import * as icmpv6 from '../wire/icmpv6.js';
 import { IP_HEADER } from './outcome.js';
 import { Prober, type SendOptions } from './prober.js';
-import { canonicalDestination } from './icmp-socket.js';
+import { canonicalDestination, sendAddress } from './icmp-socket.js';
 
 export const ICMP_HEADER = 8;
 export const NONCE = 8;
@@ -43,7 +43,7 @@ export abstract class EchoProber extends Prober {
     const echo = { kind: 'echoRequest', code: 0, id: this.id, seq, payload } as const;
     // ICMPv6: the kernel computes the checksum on raw and ping ICMPv6 sockets (RFC 3542 §3.1).
     const data = this.family === 4 ? icmpv4.encode(echo) : icmpv6.encode(echo);
-    this.transmit(this.sock, p, data, { address: dst });
+    this.transmit(this.sock, p, data, { address: sendAddress(dst, destination) });
     return p.token;
   }
 

@@ -2,13 +2,23 @@
 import { UsageError } from '../errors.js';
 import { c } from '../sock/binding.js';
 import type { ProbeSocket } from '../sock/socket.js';
-import { canonicalIp, ipFamily } from '../wire/addr.js';
+import { canonicalIp, ipFamily, zoneOf } from '../wire/addr.js';
 import type { Family } from './outcome.js';
 
-/** Destination in the socket layer's text form; throws UsageError for non-addresses or the wrong family. */
+/**
+ * Destination in the socket layer's text form, without any zone: what answers are matched against
+ * (the kernel reports sources and quoted destinations without one). Throws UsageError for
+ * non-addresses or the wrong family.
+ */
 export function canonicalDestination(destination: string, family: Family): string {
   if (ipFamily(destination) !== family) throw new UsageError(`${destination} is not an IPv${family} address`);
   return canonicalIp(destination);
+}
+
+/** Where to send: the canonical address with the zone the caller gave (fe80::1%eth0), if any. */
+export function sendAddress(canonical: string, original: string): string {
+  const zone = zoneOf(original);
+  return zone === null ? canonical : `${canonical}%${zone}`;
 }
 
 /** Options every raw/datagram probe socket gets: DF and no cached PMTU, local errors with the MTU. */

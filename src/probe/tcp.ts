@@ -24,7 +24,7 @@ import * as ipv4 from '../wire/ipv4.js';
 import * as tcp from '../wire/tcp.js';
 import { IP_HEADER, type Family, type Outcome } from './outcome.js';
 import { classifyIcmpError } from './classify.js';
-import { canonicalDestination, prepareProbeSocket } from './icmp-socket.js';
+import { canonicalDestination, prepareProbeSocket, sendAddress } from './icmp-socket.js';
 import { Prober, type InFlight, type SendOptions } from './prober.js';
 
 const TCP_HEADER = tcp.MIN_HEADER_LENGTH;
@@ -87,7 +87,8 @@ export class TcpProber extends Prober {
   send(destination: string, size: number, opts: SendOptions = {}): number {
     this.checkSize(size);
     const dst = canonicalDestination(destination, this.family);
-    const src = this.#sourceFor(dst);
+    const to = sendAddress(dst, destination);
+    const src = this.#sourceFor(to);
     const srcPort = this.#basePort + (this.#next++ % PORT_SPAN);
     const p = this.register(dst, size, opts.ttl, srcPort);
     const segment = tcp.encode(
@@ -106,7 +107,7 @@ export class TcpProber extends Prober {
       0,
       { src, dst },
     );
-    this.transmit(this.#sock, p, segment, { address: dst });
+    this.transmit(this.#sock, p, segment, { address: to });
     return p.token;
   }
 

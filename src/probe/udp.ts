@@ -6,6 +6,7 @@
 import { ProbeSocket, type ErrQueueEntry } from '../sock/socket.js';
 import { UsageError } from '../errors.js';
 import { classifyIcmpError } from './classify.js';
+import { canonicalDestination, sendAddress } from './icmp-socket.js';
 import { IP_HEADER, type Family, type Outcome } from './outcome.js';
 import { Prober, type SendOptions } from './prober.js';
 
@@ -57,9 +58,11 @@ export class UdpProber extends Prober {
     // The UDP length field caps the datagram at 65535 bytes; IPv6's payload length excludes its header.
     this.checkSize(size, this.family === 4 ? 65535 : 65535 + IP_HEADER[6]);
     const port = this.#basePort + (this.#seq++ % PORT_SPAN);
-    const p = this.register(destination, size, opts.ttl, port > 65535 ? port - PORT_SPAN : port);
+    // Matched in canonical form (as the kernel reports it); sent with the zone the caller gave.
+    const dst = canonicalDestination(destination, this.family);
+    const p = this.register(dst, size, opts.ttl, port > 65535 ? port - PORT_SPAN : port);
     const data = this.payload(p, size - IP_HEADER[this.family] - UDP_HEADER);
-    this.transmit(this.#sock, p, data, { address: destination, port: p.key });
+    this.transmit(this.#sock, p, data, { address: sendAddress(dst, destination), port: p.key });
     return p.token;
   }
 

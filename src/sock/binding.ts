@@ -39,6 +39,7 @@ export interface NativeBinding {
   ): number;
   recvmsg(fd: number, maxData: number, maxControl: number, flags: number): RecvResult | number;
   setns(fd: number, nstype: number): number;
+  ifNameToIndex(name: string): number;
   Poller: new (fd: number, callback: (status: number, events: number) => void) => NativePoller;
   constants: Record<string, number>;
 }

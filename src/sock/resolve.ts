@@ -3,6 +3,8 @@ import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { ResolveError, UsageError } from '../errors.js';
 import type { Family } from '../probe/outcome.js';
+import { zoneOf } from '../wire/addr.js';
+import { interfaceIndex } from './socket.js';
 
 export interface Resolved {
   target: string;
@@ -15,10 +17,12 @@ export async function resolveTarget(target: string, family?: Family): Promise<Re
   const host = target.trim().replace(/^\[(.*)\]$/, '$1');
   if (/[\s/\\]/.test(host) || host.length > 253) throw new UsageError(`'${target}' is not a host name or address`);
   if (family !== undefined && family !== 4 && family !== 6) throw new UsageError(`family must be 4 or 6, got ${String(family)}`);
-  if (host.includes('%') || /^fe[89ab][0-9a-f]:/i.test(host)) {
-    // Scoped (link-local) destinations need the zone carried through every socket address and quote
-    // match; until then, say so rather than fail somewhere inside a send.
-    throw new UsageError(`${host}: link-local (scoped) IPv6 destinations are not supported yet; use the host's global or unique-local address`);
+  const zone = zoneOf(host);
+  if (zone !== null) {
+    if (isIP(host) !== 6) throw new UsageError(`'${target}': only IPv6 addresses take a zone (%interface)`);
+    interfaceIndex(zone); // an interface that is not there is a usage error, named
+  } else if (/^fe[89ab][0-9a-f]:/i.test(host)) {
+    throw new UsageError(`${host} is link-local: name the interface it is on, e.g. ${host}%eth0`);
   }
   const literal = isIP(host);
   if (literal !== 0) {

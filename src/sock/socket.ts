@@ -8,6 +8,7 @@ import { EventEmitter } from 'node:events';
 import { constants as osConstants } from 'node:os';
 import { PermissionError, SystemCallError, UsageError } from '../errors.js';
 import { decodeExtendedError, type ExtendedError } from '../wire/errqueue.js';
+import { canonicalIp, zoneOf } from '../wire/addr.js';
 import { decodeInet, encodeInet } from '../wire/sockaddr.js';
 import { c, check, native, type NativePoller, type RecvResult } from './binding.js';
 
@@ -125,13 +126,19 @@ export class ProbeSocket extends EventEmitter<ProbeSocketEvents> {
   }
 
   bind(address: string, port = 0): this {
-    check('bind', native().bind(this.#live(), encodeInet({ family: this.family, address, port })));
+    check('bind', native().bind(this.#live(), this.#sockaddr(address, port)));
     return this;
   }
 
   connect(address: string, port = 0): this {
-    check('connect', native().connect(this.#live(), encodeInet({ family: this.family, address, port })));
+    check('connect', native().connect(this.#live(), this.#sockaddr(address, port)));
     return this;
+  }
+
+  /** sockaddr bytes for an address; an IPv6 zone (fe80::1%eth0) becomes the scope id. */
+  #sockaddr(address: string, port: number): Buffer {
+    const zone = zoneOf(address);
+    return encodeInet({ family: this.family, address, port, ...(zone !== null ? { scopeId: interfaceIndex(zone) } : {}) });
   }
 
   /** Local address and port (after bind/connect or the first send). */
@@ -198,7 +205,7 @@ export class ProbeSocket extends EventEmitter<ProbeSocketEvents> {
    */
   send(data: Buffer, to?: { address: string; port?: number }, opts: { ttl?: number } = {}): number {
     const fd = this.#live();
-    const name = to ? encodeInet({ family: this.family, address: to.address, port: to.port ?? 0 }) : null;
+    const name = to ? this.#sockaddr(to.address, to.port ?? 0) : null;
     let control: Array<[number, number, Buffer]> | null = null;
     if (opts.ttl !== undefined) {
       if (!Number.isInteger(opts.ttl) || opts.ttl < 1 || opts.ttl > 255) throw new UsageError(`ttl must be 1..255, got ${opts.ttl}`);
@@ -236,8 +243,9 @@ export class ProbeSocket extends EventEmitter<ProbeSocketEvents> {
       if (r === -c_errno('ENOBUFS')) return { ok: true };
       lastErrno = -r;
       let localMtu: number | undefined;
+      const dst = canonicalIp(to.address); // as the kernel reports it: canonical, without a zone
       const watch = (e: ErrQueueEntry): void => {
-        if (e.origin === 'local' && e.errno === c_errno('EMSGSIZE') && e.destination === to.address) localMtu = e.info;
+        if (e.origin === 'local' && e.errno === c_errno('EMSGSIZE') && e.destination === dst) localMtu = e.info;
       };
       this.on('errqueue', watch);
       try {
@@ -407,6 +415,17 @@ export class ProbeSocket extends EventEmitter<ProbeSocketEvents> {
   [Symbol.dispose](): void {
     this.close();
   }
+}
+
+/**
+ * The index of a network interface in this thread's namespace, from its name or number — what an
+ * IPv6 zone (fe80::1%eth0, fe80::1%2) names. Throws UsageError for an interface that is not there.
+ */
+export function interfaceIndex(zone: string): number {
+  if (/^\d+$/.test(zone)) return Number(zone);
+  const index = native().ifNameToIndex(zone);
+  if (index < 0) throw new UsageError(`no network interface named '${zone}' here (the zone of a link-local address)`);
+  return index;
 }
 
 /** SCM_TIMESTAMPNS carries a struct timespec (two 64-bit fields on 64-bit Linux). */

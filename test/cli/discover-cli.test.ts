@@ -29,7 +29,9 @@ test('usage errors exit 2 with a message that names the problem', () => {
     [['discover', '::1', '-4'], /is an IPv6 address, but -4/],
     [['discover', '::1', '--min', '2000', '--max', '1500'], /--max 1500 is below --min 2000/],
     [['discover', '::1', '--min', '100'], /below the IPv6 minimum 1280/],
-    [['discover', 'fe80::1%eth0'], /link-local \(scoped\) IPv6 destinations are not supported yet/],
+    // Both refused before any socket sends: no traffic leaves this (root) namespace.
+    [['discover', 'fe80::1%nosuchif0'], /no network interface named 'nosuchif0'/],
+    [['discover', 'fe80::1'], /is link-local: name the interface it is on/],
     [['--frobnicate'], /unknown command or option/],
   ];
   for (const [args, re] of cases) {

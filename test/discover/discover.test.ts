@@ -159,3 +159,15 @@ labTest('back-to-back udp runs: the target rate-limits its port unreachables, an
     assert.equal(r.blackHole, true);
   }
 }, { timeout: 60_000 });
+
+labTest('a link-local target with its zone (fe80::…%eth0): every method, exact', path([{ mtu: 1400 }, {}], [{}]), async (lab) => {
+  const out = (await lab.exec('r1', ['ip', '-6', '-o', 'addr', 'show', 'dev', 'eth0', 'scope', 'link'])).stdout;
+  const ll = /inet6 (fe80::[0-9a-f:]+)\//.exec(out)?.[1];
+  assert.ok(ll, `r1 has a link-local address: ${out}`);
+  for (const method of methods) {
+    const r = await inClient(lab, () => discover(`${ll}%eth0`, { method }));
+    assert.equal(r.pmtu, 1400, method);
+    assert.equal(r.exact, true, method);
+    assert.equal(r.address, `${ll}%eth0`);
+  }
+});
