@@ -165,7 +165,7 @@ labTest('a link-local target with its zone (fe80::…%eth0): every method, exact
   const ll = /inet6 (fe80::[0-9a-f:]+)\//.exec(out)?.[1];
   assert.ok(ll, `r1 has a link-local address: ${out}`);
   for (const method of methods) {
-    const r = await inClient(lab, () => discover(`${ll}%eth0`, { method }));
+    const r: DiscoverResult = await inClient(lab, () => discover(`${ll}%eth0`, { method }));
     assert.equal(r.pmtu, 1400, method);
     assert.equal(r.exact, true, method);
     assert.equal(r.address, `${ll}%eth0`);
