@@ -15,7 +15,8 @@ Usage:
 Sends probes of several sizes at once with "don't fragment" set, uses every answer (routers'
 "fragmentation needed" / "packet too big" messages are hints to confirm, never trusted alone;
 silence is only believed once confirmed), and prints the exact path MTU: the size of the whole
-IP packet, IP header included.
+IP packet, IP header included. <host> is a name, an IPv4 or IPv6 address, or a link-local IPv6
+address with its interface (fe80::1%eth0).
 
 Options:
   -4, -6               use IPv4 / IPv6 only
