@@ -17,6 +17,8 @@ export interface RoundRequest {
 export interface RoundsOptions {
   /** Ceiling of the loss timeout, ms (default 2000). */
   maxTimeoutMs?: number;
+  /** Floor of the loss timeout, ms (default: the search's, 50). */
+  minTimeoutMs?: number;
   signal?: AbortSignal;
   /** Called whenever the number of unanswered probes changes. */
   onProgress?: (sent: number, outstanding: number) => void;
@@ -38,7 +40,7 @@ export class Rounds {
     private readonly destination: string,
     private readonly opts: RoundsOptions = {},
   ) {
-    this.rtt = new RttEstimator(DEFAULT_MIN_TIMEOUT_MS, opts.maxTimeoutMs ?? DEFAULT_MAX_TIMEOUT_MS);
+    this.rtt = new RttEstimator(opts.minTimeoutMs ?? DEFAULT_MIN_TIMEOUT_MS, opts.maxTimeoutMs ?? DEFAULT_MAX_TIMEOUT_MS);
   }
 
   get aborted(): boolean {

@@ -216,7 +216,7 @@ labTest('a server that drops echo requests: every request counted, 100% loss, ex
   assert.deepEqual(r.probes.map((p) => p.outcome), ['lost', 'lost']);
   assert.deepEqual([r.summary.sent, r.summary.received, r.summary.errors, r.summary.lossPercent, r.summary.rtt], [2, 0, 0, 100, null]);
   // Each wait is the timeout, not more: two requests 50 ms apart, 0.3 s each.
-  assert.ok(r.summary.elapsedMs >= 300 && r.summary.elapsedMs < 1000, `elapsed ${r.summary.elapsedMs}`);
+  assert.ok(r.summary.elapsedMs >= 300 && r.summary.elapsedMs < 2000, `elapsed ${r.summary.elapsedMs}`);
 });
 
 labTest('duplicated replies are duplicates, not replies (v4, v6)', path, async (lab) => {
