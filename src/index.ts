@@ -7,6 +7,7 @@ export { ping, type PingOptions, type PingResult } from './ping/index.js';
 export { readCache, flushCache, type CacheEntry, type CacheLookup, type FlushResult } from './cache/index.js';
 export { inject, type InjectOptions, type InjectResult } from './inject/index.js';
 export { checkServer, type CheckServerOptions, type CheckServerResult } from './checkserver/index.js';
+export { doctor, type DoctorOptions, type DoctorResult, type DoctorCheck, type CheckId, type CheckStatus } from './doctor/index.js';
 export { explain, fixes, payloadSizes, rankCandidates, renderExplanation } from './explain/index.js';
 export type { Explanation } from './explain/index.js';
 export { PathMtuSearch } from './search/index.js';

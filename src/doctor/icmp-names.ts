@@ -1,0 +1,127 @@
+// Names nft and iptables use for ICMP types and codes, protocols and conntrack states, so a rule's
+// symbolic value compares with the packet's number. From nft's datatypes (icmp_type, icmp_code,
+// icmpv6_type) and iptables' icmp / icmp6 matches.
+
+export const ICMP_TYPES: Record<string, number> = {
+  'echo-reply': 0,
+  'destination-unreachable': 3,
+  'source-quench': 4,
+  redirect: 5,
+  'echo-request': 8,
+  'router-advertisement': 9,
+  'router-solicitation': 10,
+  'time-exceeded': 11,
+  'parameter-problem': 12,
+  'timestamp-request': 13,
+  'timestamp-reply': 14,
+  'info-request': 15,
+  'info-reply': 16,
+  'address-mask-request': 17,
+  'address-mask-reply': 18,
+};
+
+/** nft's icmp_code names (codes of destination-unreachable mostly). */
+export const ICMP_CODES: Record<string, number> = {
+  'net-unreachable': 0,
+  'host-unreachable': 1,
+  'prot-unreachable': 2,
+  'port-unreachable': 3,
+  'frag-needed': 4,
+  'net-prohibited': 9,
+  'host-prohibited': 10,
+  'admin-prohibited': 13,
+};
+
+export const ICMPV6_TYPES: Record<string, number> = {
+  'destination-unreachable': 1,
+  'packet-too-big': 2,
+  'time-exceeded': 3,
+  'parameter-problem': 4,
+  'echo-request': 128,
+  'echo-reply': 129,
+  'mld-listener-query': 130,
+  'mld-listener-report': 131,
+  'mld-listener-done': 132,
+  'mld-listener-reduction': 132,
+  'nd-router-solicit': 133,
+  'nd-router-advert': 134,
+  'nd-neighbor-solicit': 135,
+  'nd-neighbor-advert': 136,
+  'nd-redirect': 137,
+  'router-renumbering': 138,
+  'ind-neighbor-solicit': 141,
+  'ind-neighbor-advert': 142,
+  'mld2-listener-report': 143,
+};
+
+/** iptables' --icmp-type names as type/code pairs (code undefined: any code of that type). */
+export const IPTABLES_ICMP: Record<string, { type: number; code?: number }> = {
+  'echo-reply': { type: 0 },
+  pong: { type: 0 },
+  'destination-unreachable': { type: 3 },
+  'network-unreachable': { type: 3, code: 0 },
+  'host-unreachable': { type: 3, code: 1 },
+  'protocol-unreachable': { type: 3, code: 2 },
+  'port-unreachable': { type: 3, code: 3 },
+  'fragmentation-needed': { type: 3, code: 4 },
+  'source-route-failed': { type: 3, code: 5 },
+  'network-unknown': { type: 3, code: 6 },
+  'host-unknown': { type: 3, code: 7 },
+  'network-prohibited': { type: 3, code: 9 },
+  'host-prohibited': { type: 3, code: 10 },
+  'communication-prohibited': { type: 3, code: 13 },
+  'source-quench': { type: 4 },
+  redirect: { type: 5 },
+  'echo-request': { type: 8 },
+  ping: { type: 8 },
+  'router-advertisement': { type: 9 },
+  'router-solicitation': { type: 10 },
+  'time-exceeded': { type: 11 },
+  'ttl-exceeded': { type: 11 },
+  'parameter-problem': { type: 12 },
+  'timestamp-request': { type: 13 },
+  'timestamp-reply': { type: 14 },
+  'address-mask-request': { type: 17 },
+  'address-mask-reply': { type: 18 },
+};
+
+/** iptables' --icmpv6-type names. */
+export const IPTABLES_ICMPV6: Record<string, { type: number; code?: number }> = {
+  'destination-unreachable': { type: 1 },
+  'no-route': { type: 1, code: 0 },
+  'communication-prohibited': { type: 1, code: 1 },
+  'address-unreachable': { type: 1, code: 3 },
+  'port-unreachable': { type: 1, code: 4 },
+  'packet-too-big': { type: 2 },
+  'time-exceeded': { type: 3 },
+  'ttl-exceeded': { type: 3 },
+  'parameter-problem': { type: 4 },
+  'echo-request': { type: 128 },
+  ping: { type: 128 },
+  'echo-reply': { type: 129 },
+  pong: { type: 129 },
+  'router-solicitation': { type: 133 },
+  'router-advertisement': { type: 134 },
+  'neighbour-solicitation': { type: 135 },
+  'neighbor-solicitation': { type: 135 },
+  'neighbour-advertisement': { type: 136 },
+  'neighbor-advertisement': { type: 136 },
+  redirect: { type: 137 },
+};
+
+/** Protocol names (as nft prints l4proto / ip protocol, and iptables -p takes them) to numbers. */
+export const PROTOCOLS: Record<string, number> = {
+  icmp: 1,
+  igmp: 2,
+  tcp: 6,
+  udp: 17,
+  gre: 47,
+  esp: 50,
+  ah: 51,
+  'ipv6-icmp': 58,
+  icmpv6: 58,
+  'icmp6': 58,
+  sctp: 132,
+  udplite: 136,
+  dccp: 33,
+};
