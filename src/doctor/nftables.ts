@@ -23,7 +23,12 @@ type Field =
   | { kind: 'l4proto' }
   | { kind: 'nfproto' }
   | { kind: 'ct-state' }
-  | { kind: 'iif' };
+  | { kind: 'iif' }
+  /** A header field of another transport protocol (tcp dport, udp sport...): an ICMP packet has none. */
+  | { kind: 'absent' };
+
+/** Transport headers an ICMP message does not have; a match on any of their fields fails. */
+const OTHER_L4 = new Set(['tcp', 'udp', 'udplite', 'sctp', 'dccp', 'th', 'ah', 'esp', 'comp', 'gre']);
 
 function fieldOf(left: Json): Field | undefined {
   if (!isObj(left)) return undefined;
@@ -35,6 +40,7 @@ function fieldOf(left: Json): Field | undefined {
       return { kind: field === 'type' ? 'icmp-type' : 'icmp-code', v6: proto === 'icmpv6' };
     }
     if ((proto === 'ip' && field === 'protocol') || (proto === 'ip6' && field === 'nexthdr')) return { kind: 'l4proto' };
+    if (typeof proto === 'string' && OTHER_L4.has(proto)) return { kind: 'absent' };
     return undefined;
   }
   const meta = left.meta;
@@ -63,6 +69,7 @@ function packetValue(f: Field, p: PtbPacket): number | string | undefined {
     case 'ct-state':
       return 'related'; // an ICMP error about a tracked flow of ours
     case 'iif':
+    case 'absent':
       return undefined;
   }
 }
@@ -82,6 +89,7 @@ function scalar(f: Field, v: Json): number | string | undefined {
       return v === 'ip' ? 'ipv4' : v === 'ip6' ? 'ipv6' : v;
     case 'ct-state':
     case 'iif':
+    case 'absent':
       return v;
   }
 }
