@@ -2,12 +2,13 @@
 # Installs the system tools pathmtu's lab, tests and benchmarks use, when missing (Debian/Ubuntu, as root).
 #   lab:    iproute2 (ip netns, veth, vxlan), nftables (routers that drop their ICMP errors),
 #           iptables (explain's fix commands are applied for real in a namespace, both firewall forms)
-#   tests:  iputils-ping, nginx-light (a real HTTP server for check-server), python3, gcc/make (node-gyp)
+#   tests:  iputils-ping, nginx-light (a real HTTP server for check-server), python3, gcc/make (node-gyp),
+#           procps (sysctl: doctor's fixes are applied as printed in a namespace)
 #   bench:  iputils-tracepath, nmap, scamper (the peers we measure against)
 set -euo pipefail
 need=()
 for tool in ip:iproute2 nft:nftables iptables:iptables ping:iputils-ping tracepath:iputils-tracepath nmap:nmap \
-            scamper:scamper nginx:nginx-light gcc:gcc g++:g++ make:make python3:python3 setpriv:util-linux; do
+            scamper:scamper nginx:nginx-light gcc:gcc g++:g++ make:make python3:python3 setpriv:util-linux sysctl:procps; do
   command -v "${tool%%:*}" >/dev/null 2>&1 || need+=("${tool#*:}")
 done
 [ "${#need[@]}" -eq 0 ] && exit 0

@@ -12,13 +12,14 @@ export function sudo(uid: number): string {
   return uid === 0 ? '' : 'sudo ';
 }
 
-/** The sysctl command, and the line that keeps it across reboots. */
+/** The sysctl command that fixes it now (in this network namespace). */
 function sysctlFix(uid: number, key: string, value: string): string[] {
-  const v = /\s/.test(value) ? `"${value}"` : value;
-  return [
-    `${sudo(uid)}sysctl -w ${key}=${v}`,
-    `echo '${key} = ${value}' | ${sudo(uid)}tee -a /etc/sysctl.d/60-pathmtu.conf   # keep it after a reboot`,
-  ];
+  return [`${sudo(uid)}sysctl -w ${key}=${/\s/.test(value) ? `"${value}"` : value}`];
+}
+
+/** How to keep a sysctl after a reboot (a note, not a fix: it writes a host-wide file). */
+function persistNote(uid: number, key: string, value: string): string {
+  return `to keep it after a reboot: echo '${key} = ${value}' | ${sudo(uid)}tee -a /etc/sysctl.d/60-pathmtu.conf`;
 }
 
 export interface RawFacts {
@@ -102,6 +103,7 @@ export function pingGroupCheck(f: PingGroupFacts): DoctorCheck {
       'unprivileged ICMP ("ping") sockets give the icmp-dgram method, a round-trip measurement without root',
       'the same sysctl covers IPv6 ping sockets; "0 2147483647" (every group) is what systemd sets by default; a narrower range can name just your group',
       'the sysctl belongs to this network namespace',
+      persistNote(f.uid, 'net.ipv4.ping_group_range', '0 2147483647'),
     ],
     fixes,
     data,
@@ -122,8 +124,8 @@ export function firewallCheck(f: FirewallFacts): DoctorCheck {
       status: 'warn',
       title,
       summary: 'the ruleset could not be read',
-      details: a?.unread ?? [],
-      fixes: f.uid === 0 ? [] : ['sudo pathmtu doctor   # reading nftables/iptables rules needs root'],
+      details: [...(a?.unread ?? []), ...(f.uid === 0 ? [] : ['run doctor as root to check the rules: sudo pathmtu doctor'])],
+      fixes: [],
       data: { read: a?.read ?? [], unread: a?.unread ?? [] },
     };
   }
@@ -184,8 +186,8 @@ export function ipv6Check(f: Ipv6Facts): DoctorCheck {
       status: bad,
       title,
       summary: 'IPv6 is disabled in the kernel (booted with ipv6.disable=1): no IPv6 path can be checked',
-      details: [],
-      fixes: ['remove ipv6.disable=1 from the kernel command line (e.g. GRUB_CMDLINE_LINUX in /etc/default/grub), update-grub, reboot'],
+      details: ['to enable it: remove ipv6.disable=1 from the kernel command line (e.g. GRUB_CMDLINE_LINUX in /etc/default/grub), update-grub, reboot'],
+      fixes: [],
       data,
     };
   }
@@ -196,7 +198,7 @@ export function ipv6Check(f: Ipv6Facts): DoctorCheck {
       title,
       summary: 'IPv6 is disabled on every interface (net.ipv6.conf.all.disable_ipv6 = 1)',
       details: ['IPv6 paths cannot be probed from here'],
-      fixes: [...sysctlFix(f.uid, 'net.ipv6.conf.all.disable_ipv6', '0').slice(0, 1), `${sudo(f.uid)}sysctl -w net.ipv6.conf.default.disable_ipv6=0`],
+      fixes: [...sysctlFix(f.uid, 'net.ipv6.conf.all.disable_ipv6', '0'), ...sysctlFix(f.uid, 'net.ipv6.conf.default.disable_ipv6', '0')],
       data,
     };
   }
@@ -207,7 +209,7 @@ export function ipv6Check(f: Ipv6Facts): DoctorCheck {
       title,
       summary: f.disableLo === '1' ? 'IPv6 is disabled on lo (net.ipv6.conf.lo.disable_ipv6 = 1): no ::1' : 'no ::1 on lo (lo down, or its address removed)',
       details: ['IPv6 loopback is missing: local IPv6 services and tests against ::1 fail'],
-      fixes: f.disableLo === '1' ? [`${sudo(f.uid)}sysctl -w net.ipv6.conf.lo.disable_ipv6=0`] : [`${sudo(f.uid)}ip link set lo up`, `${sudo(f.uid)}ip -6 addr add ::1/128 dev lo`],
+      fixes: f.disableLo === '1' ? sysctlFix(f.uid, 'net.ipv6.conf.lo.disable_ipv6', '0') : [`${sudo(f.uid)}ip link set lo up`, `${sudo(f.uid)}ip -6 addr add ::1/128 dev lo`],
       data,
     };
   }
@@ -275,7 +277,7 @@ export function routeMtuCheck(f: RouteMtuFacts): DoctorCheck {
     const summary = `${f.routesWithMtu === 0 ? 'no route sets its own mtu' : `${f.routesWithMtu} route${f.routesWithMtu === 1 ? '' : 's'} with an mtu, none above its interface's`}${hostNote ? `; ${hostNote}` : ''}`;
     return { id: 'route-mtu', status: 'ok', title, summary, details: [], fixes: [], data };
   }
-  fixes.push('# or, if the link really carries the larger packets: ip link set dev <device> mtu <the route\'s mtu>');
+  details.push("or, if the link really carries the larger packets, raise the interface's MTU instead: ip link set dev <device> mtu <the route's mtu>");
   const hostHit = f.host !== null && f.issues.some((r) => r.device === f.host!.device && r.routeMtu === f.host!.routeMtu);
   return {
     id: 'route-mtu',
@@ -331,6 +333,7 @@ export function pmtuDiscCheck(value: string | undefined, uid: number): DoctorChe
       `mode ${value}: ${modes[value] ?? 'an unknown mode'}`,
       'new sockets default to IP_PMTUDISC_DONT: packets leave without DF, so routers fragment them instead of reporting the MTU',
       'pathmtu sets DF on its own probes, but every other program on this host is affected',
+      persistNote(uid, 'net.ipv4.ip_no_pmtu_disc', '0'),
     ],
     fixes: sysctlFix(uid, 'net.ipv4.ip_no_pmtu_disc', '0'),
     data,
@@ -359,6 +362,7 @@ export function tcpMtuProbingCheck(value: string | undefined, uid: number): Doct
       '  the handshake works (small packets) and the transfer then hangs, retransmitting the same large segment until it times out',
       '1 = probe smaller segments once a black hole is detected (the usual choice); 2 = always probe; both cover IPv6 TCP too',
       'this is the Linux default: it matters on paths that black-hole, where it turns a hang into a slow start',
+      persistNote(uid, 'net.ipv4.tcp_mtu_probing', '1'),
     ],
     fixes: sysctlFix(uid, 'net.ipv4.tcp_mtu_probing', '1'),
     data,
