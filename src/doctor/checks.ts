@@ -153,12 +153,13 @@ export function firewallCheck(f: FirewallFacts): DoctorCheck {
     'this host is then its own PMTUD black hole: routers report the smaller MTU, the report is thrown away on arrival, and TCP stalls on every narrower path',
     'the fix inserts an accept at the top of the chain; add it to your firewall configuration (nftables.conf, ufw, firewalld) to keep it',
   );
-  const families = [v4.length > 0 ? 'IPv4 frag-needed' : '', v6.length > 0 ? 'IPv6 packet-too-big' : ''].filter(Boolean).join(' and ');
+  const said = (name: string, list: ChainFate[]): string => (list.length === 0 ? '' : `${name} ${list.some((x) => x.fate === 'drop') ? 'is dropped' : 'may be dropped'}`);
+  const families = [said('IPv4 frag-needed', v4), said('IPv6 packet-too-big', v6)].filter(Boolean).join(', ');
   return {
     id: 'firewall',
     status: certain ? 'problem' : 'warn',
     title,
-    summary: `${families} ${certain ? 'are dropped' : 'may be dropped'} on input`,
+    summary: `${families} on input`,
     details,
     fixes: [...new Set(fixes)],
     data,

@@ -95,6 +95,6 @@ export function fixFor(f: ChainFate, family: 4 | 6): string {
 export function describeFate(f: ChainFate): string {
   const where = f.source === 'nftables' ? `nftables ${f.family} ${f.table} chain ${f.chain}` : `${f.source} ${f.table} chain ${f.chain}`;
   const via = f.rule && f.rule.chain !== f.chain ? ` (via ${f.path.join(' -> ')})` : '';
-  const what = f.rule ? `${f.rule.ref}: ${f.rule.text}` : 'its policy is drop and no rule accepts it first';
+  const what = f.rule ? `${f.rule.ref}: ${f.rule.text}` : f.fate === 'drop' ? 'its policy is drop and no rule accepts it first' : 'its policy is drop, unless the rule below accepts it first';
   return `${where}${via}: ${what}`;
 }

@@ -210,6 +210,7 @@ function describe(v: Json): string {
     if (isObj(v.ct)) return `ct ${String(v.ct.key)}`;
     if (Array.isArray(v.set)) return `{ ${v.set.map(describe).join(', ')} }`;
     if (Array.isArray(v.range)) return `${describe(v.range[0])}-${describe(v.range[1])}`;
+    if (isObj(v.prefix)) return `${describe(v.prefix.addr)}/${describe(v.prefix.len)}`;
     return Object.keys(v)[0] ?? '?';
   }
   return String(v);

@@ -58,13 +58,13 @@ labTest('an nftables input chain that drops frag-needed / packet-too-big: report
     const fw = check(r, 'firewall');
     assert.equal(fw.status, 'problem', JSON.stringify(fw));
     assert.deepEqual(fw.fixes, [want4, want6]);
-    assert.match(fw.summary, /IPv4 frag-needed and IPv6 packet-too-big are dropped/);
+    assert.equal(fw.summary, 'IPv4 frag-needed is dropped, IPv6 packet-too-big is dropped on input');
     assert.ok(fw.details.some((d) => /nftables inet fw chain input: handle \d+: icmp type destination-unreachable icmp code frag-needed drop/.test(d)), fw.details.join('\n'));
     assert.equal(r.ok, false);
   }
   const human = await doctorCli(lab, []);
   assert.equal(human.code, 1, human.stderr);
-  assert.match(human.stdout, /^✗ local firewall .*: IPv4 frag-needed and IPv6 packet-too-big are dropped on input$/m);
+  assert.match(human.stdout, /^✗ local firewall .*: IPv4 frag-needed is dropped, IPv6 packet-too-big is dropped on input$/m);
   assert.match(human.stdout, new RegExp(`^ +fix:\\n +${want4}\\n +${want6}$`, 'm'));
 
   for (const fix of check(await doctorJson(lab), 'firewall').fixes) await applyFix(lab, fix);
