@@ -53,10 +53,15 @@ export async function doctor(opts: DoctorOptions = {}): Promise<DoctorResult> {
   const [analysis, routes, host] = await Promise.all([
     readRulesets().then(analyseRulesets).catch((): FirewallAnalysis | null => null),
     scanRouteMtus({ signal: opts.signal }).catch((e: unknown) => (e instanceof PathMtuError ? e.message : String(e))),
-    resolved ? lookupCache(resolved.address, { family: resolved.family, signal: opts.signal }) : Promise.resolve(null as CacheLookup | null),
+    resolved
+      ? lookupCache(resolved.address, { family: resolved.family, signal: opts.signal }).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))))
+      : Promise.resolve(null),
   ]);
   opts.signal?.throwIfAborted();
 
+  // The route lookup for the host failing (rtnetlink refused, say) is reported, not thrown.
+  const hostError = host instanceof Error ? `the route to ${resolved?.address} could not be read: ${host.message}` : undefined;
+  const hostRoute: CacheLookup | null = host instanceof Error ? null : host;
   const v6 = ipv6Addresses();
   const checks: DoctorCheck[] = [
     rawSocketsCheck({ uid, capNetRaw: hasCap(effectiveCaps(), CAP_NET_RAW), methods, nodePath: nodePath() }),
@@ -71,11 +76,11 @@ export async function doctor(opts: DoctorOptions = {}): Promise<DoctorResult> {
       needed: resolved?.family === 6,
     }),
     routeMtuCheck(
-      typeof routes === 'string'
-        ? { uid, issues: [], routesWithMtu: 0, host, error: routes }
-        : { uid, issues: (routes as RouteScan).issues, routesWithMtu: (routes as RouteScan).routesWithMtu, host },
+      typeof routes === 'string' || hostError !== undefined
+        ? { uid, issues: [], routesWithMtu: 0, host: hostRoute, error: typeof routes === 'string' ? routes : hostError! }
+        : { uid, issues: (routes as RouteScan).issues, routesWithMtu: (routes as RouteScan).routesWithMtu, host: hostRoute },
     ),
-    ...(host ? [pmtuCacheCheck({ ...host, target: opts.host ?? host.target }, uid)] : []),
+    ...(hostRoute ? [pmtuCacheCheck({ ...hostRoute, target: opts.host ?? hostRoute.target }, uid)] : []),
     pmtuDiscCheck(readSysctl('net.ipv4.ip_no_pmtu_disc'), uid),
     tcpMtuProbingCheck(readSysctl('net.ipv4.tcp_mtu_probing'), uid),
     methodsCheck(methods, resolved?.family ?? null),
