@@ -3,7 +3,7 @@
 // files a user's install has: bin, dist, package.json, the binding, node-gyp-build), because the
 // checkout itself may be private (0700 home directories, CI workspaces).
 import assert from 'node:assert/strict';
-import { chmodSync, cpSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,11 +13,16 @@ import type { DoctorCheck, DoctorResult } from '../../src/doctor/index.js';
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const NOBODY = 65534;
 
-/** Copy what the CLI needs at run time to a directory every user can read; returns it. */
+/**
+ * Copy what an install has to a directory every user can read; returns it. What an install has is
+ * read from package.json (its `files` and `dependencies`), plus the locally built binding.
+ */
 export function stagePackage(): string {
   const dir = mkdtempSync(join(tmpdir(), 'pmtu-doctor-'));
-  for (const p of ['bin', 'dist', 'package.json', 'build/Release/pathmtu.node', 'node_modules/node-gyp-build']) {
-    cpSync(join(ROOT, p), join(dir, p), { recursive: true });
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { files?: string[]; dependencies?: Record<string, string> };
+  const parts = ['package.json', ...(pkg.files ?? ['bin', 'dist']), 'build/Release', ...Object.keys(pkg.dependencies ?? {}).map((d) => `node_modules/${d}`)];
+  for (const p of parts) {
+    if (existsSync(join(ROOT, p))) cpSync(join(ROOT, p), join(dir, p), { recursive: true });
   }
   const open = (p: string): void => {
     const st = statSync(p);
