@@ -52,8 +52,8 @@ export interface FwRule {
 export interface FwChain {
   name: string;
   rules: FwRule[];
-  /** Set on base chains (attached to a hook). */
-  base?: { hook: string; priority: number; policy: 'accept' | 'drop' };
+  /** Set on base chains (attached to a hook). `type` is nft's chain type (filter, nat, route). */
+  base?: { hook: string; priority: number; policy: 'accept' | 'drop'; type?: string };
 }
 
 export type FwSource = 'nftables' | 'iptables' | 'ip6tables';
@@ -170,14 +170,29 @@ function endOfChain(chain: FwChain, mayAccept: boolean, mayDrop: boolean, dropRu
   return { end: 'fallthrough', mayAccept, mayDrop, rule: dropRule, path };
 }
 
-/** The packet's fate in every input-hook base chain of these tables that sees its family, in hook priority order. */
+/**
+ * Hooks a PTB addressed to this host passes, in order: prerouting, then input. (A nat chain never
+ * sees it: an ICMP error is "related", and nat chains see only a connection's first packet.)
+ */
+const HOOK_ORDER: Record<string, number> = { prerouting: 0, input: 1 };
+
+function onTheWayIn(chain: FwChain): boolean {
+  const b = chain.base;
+  if (!b || HOOK_ORDER[b.hook] === undefined) return false;
+  return b.type === undefined || b.type === 'filter';
+}
+
+/**
+ * The packet's fate in every base chain it meets on its way in (prerouting and input filter chains
+ * of the tables that see its family), in the order the kernel runs them.
+ */
 export function inputFates(tables: FwTable[], p: PtbPacket): ChainFate[] {
   const base: Array<{ table: FwTable; chain: FwChain }> = [];
   for (const table of tables) {
     if (!tableSees(table.family, p.family)) continue;
-    for (const chain of table.chains.values()) if (chain.base?.hook === 'input') base.push({ table, chain });
+    for (const chain of table.chains.values()) if (onTheWayIn(chain)) base.push({ table, chain });
   }
-  base.sort((a, b) => a.chain.base!.priority - b.chain.base!.priority);
+  base.sort((a, b) => HOOK_ORDER[a.chain.base!.hook]! - HOOK_ORDER[b.chain.base!.hook]! || a.chain.base!.priority - b.chain.base!.priority);
   return base.map(({ table, chain }) => {
     const conditions: string[] = [];
     const w = walkChain(table, chain, p, conditions, 0);

@@ -139,7 +139,7 @@ export function iptablesTable(save: string, family: 4 | 6): FwTable | undefined 
       if (!name) continue;
       const chain: FwChain = { name, rules: [] };
       if (['INPUT', 'FORWARD', 'OUTPUT'].includes(name)) {
-        chain.base = { hook: name.toLowerCase(), priority: 0, policy: policy === 'DROP' ? 'drop' : 'accept' };
+        chain.base = { hook: name.toLowerCase(), priority: 0, policy: policy === 'DROP' ? 'drop' : 'accept', type: 'filter' };
       }
       chains.set(name, chain);
     } else if (line.startsWith('-A ')) {

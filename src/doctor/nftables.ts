@@ -294,7 +294,12 @@ export function nftTables(json: unknown, skip: Set<string> = new Set()): FwTable
       if (!t) continue;
       const chain: FwChain = { name: String(c.name), rules: [] };
       if (typeof c.hook === 'string') {
-        chain.base = { hook: c.hook, priority: typeof c.prio === 'number' ? c.prio : 0, policy: c.policy === 'drop' ? 'drop' : 'accept' };
+        chain.base = {
+          hook: c.hook,
+          priority: typeof c.prio === 'number' ? c.prio : 0,
+          policy: c.policy === 'drop' ? 'drop' : 'accept',
+          ...(typeof c.type === 'string' ? { type: c.type } : {}),
+        };
       }
       t.chains.set(chain.name, chain);
     } else if (isObj(item.rule)) {

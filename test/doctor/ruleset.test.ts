@@ -71,6 +71,19 @@ const cases: Case[] = [
   },
   { name: 'a drop that depends on the source address is a maybe', nft: inet('ip saddr 198.18.0.0/24 icmp type destination-unreachable drop'), v4: ['maybe-drop'], v6: ['accept'] },
   { name: 'an ip table does not see IPv6', nft: 'table ip fw4 {\n chain in {\n  type filter hook input priority 0; policy drop;\n }\n}\n', v4: ['drop'], v6: [] },
+  {
+    name: 'a prerouting filter chain runs before input',
+    nft: inet('icmpv6 type packet-too-big accept') + 'table inet early {\n chain pre {\n  type filter hook prerouting priority raw; policy accept;\n  meta l4proto ipv6-icmp drop\n }\n}\n',
+    v4: ['accept', 'accept'],
+    v6: ['drop', 'accept'],
+    rule6: /meta l4proto ipv6-icmp drop/,
+  },
+  {
+    name: 'a nat chain never sees a related ICMP error',
+    nft: 'table ip n {\n chain pre {\n  type nat hook prerouting priority dstnat; policy accept;\n  ip protocol icmp counter\n }\n}\n',
+    v4: [],
+    v6: [],
+  },
   { name: 'an output chain is not input', nft: inet('meta l4proto icmp drop', 'accept', 'output'), v4: [], v6: [] },
   {
     name: 'two tables: the second one drops',

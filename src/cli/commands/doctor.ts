@@ -14,9 +14,10 @@ Usage:
 What it checks, and why each matters:
   raw sockets        the icmp and tcp methods need CAP_NET_RAW (root, or setcap on the node binary)
   ping sockets       without it, icmp-dgram needs one of your groups in net.ipv4.ping_group_range
-  local firewall     an INPUT rule (nftables or iptables) or a drop policy that throws away ICMP
-                     "fragmentation needed" (type 3 code 4) or ICMPv6 "packet too big" makes this
-                     host its own black hole: routers report the MTU, the report dies on arrival.
+  local firewall     a rule or drop policy (nftables or iptables; input and prerouting filter
+                     chains) that throws away ICMP "fragmentation needed" (type 3 code 4) or ICMPv6
+                     "packet too big" makes this host its own black hole: routers report the MTU,
+                     the report dies on arrival.
                      Rules are read with 'nft -j list ruleset' and iptables-save/ip6tables-save
                      (needs root) and walked as the kernel would, jumps and policies included.
   IPv6               disabled at boot, by net.ipv6.conf.all.disable_ipv6, or no ::1 on lo
