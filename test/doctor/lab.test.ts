@@ -90,6 +90,42 @@ labTest('an nftables input chain that drops frag-needed / packet-too-big: report
   }
 });
 
+labTest('iptables rules that drop PTBs: reported with the iptables -I that lets them in, proven on the wire; a conditional drop is a warning', path, async (lab) => {
+  for (const cmd of [
+    'iptables -A INPUT -p icmp --icmp-type fragmentation-needed -j DROP',
+    'ip6tables -A INPUT -p ipv6-icmp --icmpv6-type packet-too-big -j DROP',
+  ]) {
+    await applyFix(lab, cmd);
+  }
+  assert.equal(await learnedMtu(lab, 4), null);
+  assert.equal(await learnedMtu(lab, 6), null);
+  const r = await doctorJson(lab);
+  const fw = check(r, 'firewall');
+  assert.equal(fw.status, 'problem', JSON.stringify(fw));
+  assert.deepEqual(fw.fixes, [
+    'iptables -I INPUT -p icmp --icmp-type fragmentation-needed -j ACCEPT',
+    'ip6tables -I INPUT -p ipv6-icmp --icmpv6-type packet-too-big -j ACCEPT',
+  ]);
+  // Read once, through iptables-save: the same rules in nft's view of iptables-nft's tables are not counted twice.
+  assert.equal((fw.data.ipv4 as unknown[]).length, 1, JSON.stringify(fw.data));
+  for (const fix of fw.fixes) await applyFix(lab, fix);
+  assert.equal(check(await doctorJson(lab), 'firewall').status, 'ok');
+  assert.equal(await learnedMtu(lab, 4), 1400);
+  assert.equal(await learnedMtu(lab, 6), 1400);
+
+  // A drop that depends on where the PTB comes from cannot be decided here: a warning naming the condition.
+  await applyFix(lab, 'nft flush ruleset');
+  const nft = await lab.exec('client', ['nft', '-f', '-'], {
+    input: 'table inet fw {\n chain input {\n  type filter hook input priority 0;\n  ip saddr 198.18.0.0/16 icmp type destination-unreachable drop\n }\n}\n',
+  });
+  assert.equal(nft.code, 0, nft.stderr);
+  const maybe = await doctorJson(lab);
+  const mfw = check(maybe, 'firewall');
+  assert.equal(mfw.status, 'warn', JSON.stringify(mfw));
+  assert.equal(mfw.summary, 'IPv4 frag-needed may be dropped on input');
+  assert.ok(mfw.details.some((d) => /depends on: handle \d+: ip saddr 198\.18\.0\.0\/16 icmp type destination-unreachable drop/.test(d)), mfw.details.join('\n'));
+});
+
 labTest('ip_no_pmtu_disc=1 and tcp_mtu_probing=0 are reported with what they mean; the printed sysctls clear them', path, async (lab) => {
   for (const cmd of ['sysctl -w net.ipv4.ip_no_pmtu_disc=1', 'sysctl -w net.ipv4.tcp_mtu_probing=0']) await applyFix(lab, cmd);
 
