@@ -36,6 +36,12 @@ const cases: Case[] = [
   { name: 'a different code is not frag-needed', nft: inet('icmp type destination-unreachable icmp code port-unreachable drop'), v4: ['accept'], v6: ['accept'] },
   { name: 'policy drop, nothing accepted', nft: inet('tcp dport 22 accept', 'drop'), v4: ['drop'], v6: ['drop'], rule4: null, rule6: null },
   { name: 'policy drop, but related is accepted (a PTB is related to our flow)', nft: inet('ct state established,related accept', 'drop'), v4: ['accept'], v6: ['accept'] },
+  {
+    name: 'policy drop, a conntrack verdict map (invalid dropped, related accepted)',
+    nft: inet('ct state vmap { invalid : drop, established : accept, related : accept }', 'drop'),
+    v4: ['accept'],
+    v6: ['accept'],
+  },
   { name: 'policy drop, established only', nft: inet('ct state established accept', 'drop'), v4: ['drop'], v6: ['drop'] },
   { name: 'policy drop, loopback accepted: a PTB never comes in on lo', nft: inet('iifname "lo" accept', 'drop'), v4: ['drop'], v6: ['drop'] },
   {
