@@ -58,7 +58,7 @@ export function rawSocketsCheck(f: RawFacts): DoctorCheck {
       'raw ICMP echo (round trip, echo replies are not rate-limited) and TCP SYN probes need raw sockets',
       `allowing it on the node binary allows it to every node program run by anyone: prefer running pathmtu as root where that matters`,
     ],
-    fixes: [`${sudo(f.uid)}setcap cap_net_raw+ep ${f.nodePath}`],
+    fixes: [`${sudo(f.uid)}setcap cap_net_raw+ep ${/^[\w./+-]+$/.test(f.nodePath) ? f.nodePath : `'${f.nodePath.replaceAll("'", "'\\''")}'`}`],
     data,
   };
 }
