@@ -2,12 +2,31 @@
 // Every layer throws these; the CLI maps them to messages and exit codes.
 import { constants as osConstants } from 'node:os';
 
+/**
+ * How a message names an option of the caller's: the library says `max 1400` (its own option
+ * names), the CLI `--max 1400` (its flags). `value` is shown with the name when given.
+ */
+export type NameOption = (option: string, value?: string | number) => string;
+
+/** The library's own naming: the option's name as in the options object, then the value. */
+export const libraryName: NameOption = (option, value) => (value === undefined ? option : `${option} ${value}`);
+
+/** A message, or a message that names options through `name` so a front end can speak its terms. */
+export type ErrorText = string | ((name: NameOption) => string);
+
 export class PathMtuError extends Error {
   readonly code: string;
-  constructor(message: string, code: string, options?: { cause?: unknown }) {
-    super(message, options);
+  readonly #text: ErrorText;
+  constructor(message: ErrorText, code: string, options?: { cause?: unknown }) {
+    super(typeof message === 'string' ? message : message(libraryName), options);
     this.name = new.target.name;
     this.code = code;
+    this.#text = message;
+  }
+
+  /** The message with options named by `name`: the CLI passes its flag names (see src/cli/flags.ts). */
+  describe(name: NameOption): string {
+    return typeof this.#text === 'string' ? this.message : this.#text(name);
   }
 }
 
@@ -24,7 +43,7 @@ export class DecodeError extends PathMtuError {
 
 /** Bad arguments from a library caller or the command line. The CLI exits 2 on these. */
 export class UsageError extends PathMtuError {
-  constructor(message: string) {
+  constructor(message: ErrorText) {
     super(message, 'ERR_USAGE');
   }
 }
@@ -53,8 +72,8 @@ export class SystemCallError extends PathMtuError {
 /** Raised instead of a bare EPERM/EACCES when a method needs a privilege; says the way out. */
 export class PermissionError extends PathMtuError {
   readonly needed: string;
-  constructor(what: string, needed: string, wayOut: string) {
-    super(`${what} needs ${needed}. ${wayOut}`, 'ERR_PERMISSION');
+  constructor(what: string, needed: string, wayOut: ErrorText) {
+    super((name) => `${what} needs ${needed}. ${typeof wayOut === 'string' ? wayOut : wayOut(name)}`, 'ERR_PERMISSION');
     this.needed = needed;
   }
 }

@@ -3,6 +3,10 @@
 // a command parses its own arguments (util.parseArgs), renders, and returns the exit code.
 // Exit codes: 0 success, 1 the job could not be done (e.g. PMTU not found), 2 usage error.
 import type { Writable } from 'node:stream';
+import type { ParseArgsConfig } from 'node:util';
+
+/** A command's util.parseArgs options. */
+export type ParseArgsOptionsConfig = NonNullable<ParseArgsConfig['options']>;
 
 export interface Io {
   stdout: Writable & { isTTY?: boolean; columns?: number };
@@ -16,6 +20,10 @@ export interface Command {
   name: string;
   /** Full --help text of the subcommand: usage, options, examples. */
   help: string;
+  /** Its util.parseArgs options: main.ts reads them to find the command among options given first. */
+  options: ParseArgsOptionsConfig;
+  /** Library option -> flag, where this command's flag differs from the common one (src/cli/flags.ts). */
+  flags?: Record<string, string>;
   run(argv: string[], io: Io): Promise<number>;
 }
 

@@ -1,7 +1,8 @@
 // pathmtu command line: dispatch to a subcommand; `pathmtu <host>` means `pathmtu discover <host>`.
 import { parseArgs } from 'node:util';
-import { PathMtuError, UsageError, PermissionError } from '../errors.js';
-import { EXIT_FAIL, EXIT_USAGE, type Io } from './command.js';
+import { PathMtuError, UsageError } from '../errors.js';
+import { EXIT_FAIL, EXIT_USAGE, type Command, type Io, type ParseArgsOptionsConfig } from './command.js';
+import { flagNamer } from './flags.js';
 import { commands, type CommandEntry } from './commands/index.js';
 
 const VERSION = '0.1.0';
@@ -26,29 +27,22 @@ Sizes are whole IP packet sizes (IP header included) unless an option says other
 export async function main(argv: string[], io: Io): Promise<number> {
   const first = argv[0];
   if (first === undefined || first === '-h' || first === '--help' || first === 'help') {
-    const sub = first === 'help' ? commands.find((c) => c.name === argv[1]) : undefined;
-    io.stdout.write(sub ? (await sub.load()).help : topHelp());
+    if (first === 'help' && argv[1] !== undefined) {
+      const sub = commands.find((c) => c.name === argv[1]);
+      if (sub === undefined) return usageFailure(`no command '${argv[1]}' (commands: ${commands.map((c) => c.name).join(', ')})`, 'pathmtu', argv, io);
+      io.stdout.write((await sub.load()).help);
+      return 0;
+    }
+    io.stdout.write(topHelp());
     return first === undefined ? EXIT_USAGE : 0;
   }
   if (first === '-V' || first === '--version') {
     io.stdout.write(`pathmtu ${VERSION}\n`);
     return 0;
   }
-  let entry: CommandEntry | undefined = commands.find((c) => c.name === first);
-  let rest = argv.slice(1);
-  if (entry === undefined) {
-    if (first.startsWith('-') || !/[.:]|^[a-z0-9-]+$/i.test(first)) {
-      io.stderr.write(`pathmtu: unknown command or option '${first}'\nRun 'pathmtu --help' for usage.\n`);
-      return EXIT_USAGE;
-    }
-    entry = commands.find((c) => c.name === 'discover');
-    rest = argv;
-    if (entry === undefined) {
-      io.stderr.write(`pathmtu: unknown command '${first}'\n`);
-      return EXIT_USAGE;
-    }
-  }
-  const command = await entry.load();
+  const found = await findCommand(argv);
+  if (typeof found === 'string') return usageFailure(found, 'pathmtu', argv, io);
+  const { command, rest, implied } = found;
   if (rest.includes('-h') || rest.includes('--help')) {
     io.stdout.write(command.help);
     return 0;
@@ -56,30 +50,87 @@ export async function main(argv: string[], io: Io): Promise<number> {
   try {
     return await command.run(rest, io);
   } catch (err) {
-    const code = reportError(err, command.name, io);
-    // A script reading --json gets an object it can parse even when the job failed.
-    if (rest.includes('--json')) {
-      const e = err as { code?: unknown; message?: unknown };
-      const error = { code: typeof e.code === 'string' ? e.code : 'ERR_UNEXPECTED', message: String(e.message ?? err) };
-      io.stdout.write(`${JSON.stringify({ error, exitCode: code })}\n`);
-    }
+    // `pathmtu --frobnicate`: no command was named, so do not blame discover for the option.
+    if (implied && isParseArgsError(err)) return usageFailure(parseArgsMessage(err as Error), 'pathmtu', rest, io);
+    const code = reportError(err, command.name, io, command.flags);
+    if (wantsJson(rest)) writeJsonError(err, code, io, command.flags);
     return code;
   }
 }
 
+/**
+ * The command named in argv and the arguments it gets. Options may come first, as with ping and
+ * tracepath (`pathmtu -6 --method udp host`, `pathmtu --json trace host`): the first word that is
+ * not an option or an option's value names the command, else it is discover's <host>. Which
+ * options take a value is read from every command's parseArgs options, so `-m udp` skips `udp`.
+ */
+async function findCommand(argv: string[]): Promise<{ command: Command; rest: string[]; implied: boolean } | string> {
+  const byName = (name: string): CommandEntry | undefined => commands.find((c) => c.name === name);
+  const named = byName(argv[0]!);
+  if (named) return { command: await named.load(), rest: argv.slice(1), implied: false };
+  const discover = byName('discover')!;
+  if (!argv[0]!.startsWith('-')) {
+    if (!/[.:]|^[a-z0-9-]+$/i.test(argv[0]!)) return `unknown command or option '${argv[0]}'`;
+    return { command: await discover.load(), rest: argv, implied: false };
+  }
+  const all = await Promise.all(commands.map((c) => c.load()));
+  const union: ParseArgsOptionsConfig = Object.assign({}, ...all.map((c) => c.options));
+  const { tokens } = parseArgs({ args: argv, options: union, strict: false, allowPositionals: true, tokens: true });
+  const word = tokens.find((t) => t.kind === 'positional' || t.kind === 'option-terminator');
+  if (word?.kind === 'positional') {
+    const entry = byName(word.value);
+    if (entry) return { command: await entry.load(), rest: argv.filter((_, i) => i !== word.index), implied: false };
+  }
+  // A host was given (or nothing was): discover; without a positional, only options were typed.
+  return { command: await discover.load(), rest: argv, implied: word?.kind !== 'positional' };
+}
+
+/** --json given as an option (not as some option's value): errors are printed as JSON too. */
+function wantsJson(argv: string[]): boolean {
+  return argv.includes('--json');
+}
+
+function usageFailure(message: string, prefix: string, argv: string[], io: Io): number {
+  io.stderr.write(`${prefix}: ${message}\nRun 'pathmtu --help' for usage.\n`);
+  if (wantsJson(argv)) writeJsonError(new UsageError(message), EXIT_USAGE, io);
+  return EXIT_USAGE;
+}
+
+/** A script reading --json gets an object it can parse even when the job failed. */
+function writeJsonError(err: unknown, exitCode: number, io: Io, flags?: Record<string, string>): void {
+  const e = err as { code?: unknown; message?: unknown };
+  const code = isParseArgsError(err) ? 'ERR_USAGE' : typeof e.code === 'string' ? e.code : 'ERR_UNEXPECTED';
+  const error = { code, message: messageOf(err, flags) };
+  io.stdout.write(`${JSON.stringify({ error, exitCode })}\n`);
+}
+
 /** Turn any thrown error into one clear line on stderr and an exit code. */
-export function reportError(err: unknown, commandName: string, io: Io): number {
+export function reportError(err: unknown, commandName: string, io: Io, flags?: Record<string, string>): number {
   const prefix = `pathmtu ${commandName}`;
+  const text = messageOf(err, flags);
   if (err instanceof UsageError || isParseArgsError(err)) {
-    io.stderr.write(`${prefix}: ${(err as Error).message}\nRun 'pathmtu ${commandName} --help' for usage.\n`);
+    io.stderr.write(`${prefix}: ${text}\nRun 'pathmtu ${commandName} --help' for usage.\n`);
     return EXIT_USAGE;
   }
-  if (err instanceof PermissionError || err instanceof PathMtuError) {
-    io.stderr.write(`${prefix}: ${err.message}\n`);
+  if (err instanceof PathMtuError) {
+    io.stderr.write(`${prefix}: ${text}\n`);
     return EXIT_FAIL;
   }
   io.stderr.write(`${prefix}: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   return EXIT_FAIL;
+}
+
+/** The message in the CLI's terms: library options named as flags, parseArgs' wording shortened. */
+function messageOf(err: unknown, flags?: Record<string, string>): string {
+  if (err instanceof PathMtuError) return err.describe(flagNamer(flags));
+  if (isParseArgsError(err)) return parseArgsMessage(err as Error);
+  return String((err as { message?: unknown } | null)?.message ?? err);
+}
+
+/** "Unknown option '-x'. To specify a positional argument starting with a '-', …" -> "Unknown option '-x'". */
+function parseArgsMessage(err: Error): string {
+  const unknown = /^Unknown option '([^']*)'/.exec(err.message);
+  return unknown ? `Unknown option '${unknown[1]}'` : err.message;
 }
 
 function isParseArgsError(err: unknown): boolean {

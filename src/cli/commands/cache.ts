@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { flushCache, readCache, type CacheEntry, type CacheLookup, type FlushResult } from '../../cache/index.js';
 import { UsageError } from '../../errors.js';
 import { FAMILY_FLAGS, familyFlags } from '../args.js';
-import { EXIT_OK, type Command, type Io } from '../command.js';
+import { EXIT_OK, type ParseArgsOptionsConfig, type Command, type Io } from '../command.js';
 
 const help = `pathmtu cache — the kernel's path MTU cache: what it learned, for how long, and flushing it
 
@@ -48,17 +48,14 @@ Examples:
 Exit status: 0 done (also when nothing is cached), 1 failed (unknown host, no privilege), 2 usage.
 `;
 
+const options = {
+  ...FAMILY_FLAGS,
+  flush: { type: 'boolean', default: false },
+  json: { type: 'boolean', default: false },
+} as const satisfies ParseArgsOptionsConfig;
+
 async function run(argv: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    strict: true,
-    allowPositionals: true,
-    options: {
-      ...FAMILY_FLAGS,
-      flush: { type: 'boolean', default: false },
-      json: { type: 'boolean', default: false },
-    },
-  });
+  const { values, positionals } = parseArgs({ args: argv, strict: true, allowPositionals: true, options });
   if (positionals.length > 1) throw new UsageError(`expected at most one <host>, got ${positionals.length}: ${positionals.join(' ')}`);
   const host = positionals[0];
   const family = familyFlags(values['4'], values['6']);
@@ -134,4 +131,4 @@ export function renderFlush(r: FlushResult, host: string | undefined): string {
   return `${out.join('\n')}\n`;
 }
 
-export const cacheCommand: Command = { name: 'cache', help, run };
+export const cacheCommand: Command = { name: 'cache', help, options, run };

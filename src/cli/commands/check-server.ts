@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { checkServer, parseHostPort, type CheckServerResult, type PhaseSummary } from '../../checkserver/index.js';
 import { UsageError } from '../../errors.js';
 import { FAMILY_FLAGS, familyFlags, onePositional, parseInteger, parseSeconds } from '../args.js';
-import { EXIT_FAIL, EXIT_OK, type Command, type Io } from '../command.js';
+import { EXIT_FAIL, EXIT_OK, type ParseArgsOptionsConfig, type Command, type Io } from '../command.js';
 
 const help = `pathmtu check-server — does a TCP server honour ICMP "packet too big"?
 
@@ -57,21 +57,18 @@ inFlight, captureDrops, gsoAware, repeatedRequest, elapsedMs, aborted. Sizes are
 Exit status: 0 success, 1 any other verdict, 2 usage error.
 `;
 
+const options = {
+  ...FAMILY_FLAGS,
+  mtu: { type: 'string' },
+  path: { type: 'string' },
+  host: { type: 'string' },
+  'raw-stream': { type: 'boolean', default: false },
+  timeout: { type: 'string', short: 'W' },
+  json: { type: 'boolean', default: false },
+} as const satisfies ParseArgsOptionsConfig;
+
 async function run(argv: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    strict: true,
-    allowPositionals: true,
-    options: {
-      ...FAMILY_FLAGS,
-      mtu: { type: 'string' },
-      path: { type: 'string' },
-      host: { type: 'string' },
-      'raw-stream': { type: 'boolean', default: false },
-      timeout: { type: 'string', short: 'W' },
-      json: { type: 'boolean', default: false },
-    },
-  });
+  const { values, positionals } = parseArgs({ args: argv, strict: true, allowPositionals: true, options });
   const { host, port } = parseHostPort(onePositional(positionals, '<host>:<port>', 'pathmtu check-server example.net:80'));
   const family = familyFlags(values['4'], values['6']);
   const mtu = parseInteger('--mtu', values.mtu, 68, 65535);
@@ -140,5 +137,6 @@ function fmtAddr(address: string, port: number): string {
 export const checkServerCommand: Command = {
   name: 'check-server',
   help,
+  options,
   run,
 };

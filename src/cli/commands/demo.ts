@@ -9,7 +9,7 @@ import { Lab, canRunLab } from '../../lab/index.js';
 import type { PathSpec } from '../../lab/index.js';
 import type { Family } from '../../probe/outcome.js';
 import { useColor } from '../args.js';
-import { EXIT_FAIL, EXIT_OK, type Command, type Io } from '../command.js';
+import { EXIT_FAIL, EXIT_OK, type ParseArgsOptionsConfig, type Command, type Io } from '../command.js';
 import { render as renderDiscover } from './discover.js';
 
 const help = `pathmtu demo — see pathmtu work on a network of real Linux routers, built and torn down here
@@ -41,8 +41,10 @@ export const DEMO_SPEC: PathSpec = {
   links: [{}, {}, { mtu: 1400 }, {}],
 };
 
+const options = { json: { type: 'boolean', default: false } } as const satisfies ParseArgsOptionsConfig;
+
 async function run(argv: string[], io: Io): Promise<number> {
-  const { values } = parseArgs({ args: argv, strict: true, allowPositionals: false, options: { json: { type: 'boolean', default: false } } });
+  const { values } = parseArgs({ args: argv, strict: true, allowPositionals: false, options });
   const can = canRunLab();
   if (!can.ok) {
     const why = process.getuid?.() !== 0 ? 'it needs root to build network namespaces: run it as root, e.g. sudo pathmtu demo' : can.reason;
@@ -130,4 +132,4 @@ function fmtMs(ms: number): string {
   return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(2)} s`;
 }
 
-export const demoCommand: Command = { name: 'demo', help, run };
+export const demoCommand: Command = { name: 'demo', help, options, run };

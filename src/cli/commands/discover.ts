@@ -4,7 +4,7 @@ import { discover, type DiscoverEvent, type DiscoverResult, type MethodChoice } 
 import { payloadSizes } from '../../explain/payload.js';
 import { UsageError } from '../../errors.js';
 import { FAMILY_FLAGS, familyFlags, onePositional, parseInteger, parseSeconds } from '../args.js';
-import { EXIT_FAIL, EXIT_OK, type Command, type Io } from '../command.js';
+import { EXIT_FAIL, EXIT_OK, type ParseArgsOptionsConfig, type Command, type Io } from '../command.js';
 
 const help = `pathmtu discover — the largest IP packet that crosses the path to a host unfragmented
 
@@ -55,23 +55,20 @@ Exit status: 0 the path MTU was found, 1 it could not be (bounds still printed),
 Ctrl-C stops and prints what is known so far.
 `;
 
+const options = {
+  ...FAMILY_FLAGS,
+  method: { type: 'string', short: 'm' },
+  max: { type: 'string' },
+  min: { type: 'string' },
+  port: { type: 'string', short: 'p' },
+  timeout: { type: 'string', short: 'W' },
+  json: { type: 'boolean', default: false },
+  quiet: { type: 'boolean', short: 'q', default: false },
+  verbose: { type: 'boolean', short: 'v', default: false },
+} as const satisfies ParseArgsOptionsConfig;
+
 async function run(argv: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    strict: true,
-    allowPositionals: true,
-    options: {
-      ...FAMILY_FLAGS,
-      method: { type: 'string', short: 'm' },
-      max: { type: 'string' },
-      min: { type: 'string' },
-      port: { type: 'string', short: 'p' },
-      timeout: { type: 'string', short: 'W' },
-      json: { type: 'boolean', default: false },
-      quiet: { type: 'boolean', short: 'q', default: false },
-      verbose: { type: 'boolean', short: 'v', default: false },
-    },
-  });
+  const { values, positionals } = parseArgs({ args: argv, strict: true, allowPositionals: true, options });
   const host = onePositional(positionals, '<host>', 'pathmtu discover 192.0.2.10');
   const method = (values.method ?? 'auto') as MethodChoice;
   if (!['auto', 'icmp', 'icmp-dgram', 'udp', 'tcp'].includes(method)) {
@@ -174,4 +171,4 @@ export function render(r: DiscoverResult): string {
   return `${out.join('\n')}\n`;
 }
 
-export const discoverCommand: Command = { name: 'discover', help, run };
+export const discoverCommand: Command = { name: 'discover', help, options, run };

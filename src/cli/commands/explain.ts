@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { UsageError } from '../../errors.js';
 import { explain, MTU_RANGE, renderExplanation } from '../../explain/index.js';
 import type { Family } from '../../probe/outcome.js';
-import { EXIT_OK, type Command, type Io } from '../command.js';
+import { EXIT_OK, type ParseArgsOptionsConfig, type Command, type Io } from '../command.js';
 
 const help = `pathmtu explain — what an MTU number means, and the commands that fix it
 
@@ -61,18 +61,15 @@ function parseIface(text: string | undefined): string | undefined {
   return text;
 }
 
+const options = {
+  family: { type: 'string' },
+  'local-mtu': { type: 'string' },
+  iface: { type: 'string' },
+  json: { type: 'boolean', default: false },
+} as const satisfies ParseArgsOptionsConfig;
+
 async function run(argv: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    strict: true,
-    allowPositionals: true,
-    options: {
-      family: { type: 'string' },
-      'local-mtu': { type: 'string' },
-      iface: { type: 'string' },
-      json: { type: 'boolean', default: false },
-    },
-  });
+  const { values, positionals } = parseArgs({ args: argv, strict: true, allowPositionals: true, options });
   if (positionals.length === 0) throw new UsageError('missing <mtu>, e.g. pathmtu explain 1450');
   if (positionals.length > 1) throw new UsageError(`expected one <mtu>, got ${positionals.length} arguments`);
   const mtu = parseMtu('<mtu>', positionals[0]!);
@@ -93,5 +90,6 @@ async function run(argv: string[], io: Io): Promise<number> {
 export const explainCommand: Command = {
   name: 'explain',
   help,
+  options,
   run,
 };

@@ -4,7 +4,7 @@ import { isIP } from 'node:net';
 import { inject, type InjectResult } from '../../inject/index.js';
 import { UsageError } from '../../errors.js';
 import { familyFlags, onePositional, parseInteger } from '../args.js';
-import { EXIT_OK, type Command, type Io } from '../command.js';
+import { EXIT_OK, type ParseArgsOptionsConfig, type Command, type Io } from '../command.js';
 
 const help = `pathmtu inject — tell a host its packets to a peer are too big (a crafted ICMP error)
 
@@ -58,24 +58,21 @@ export function parseAbout(text: string): { host: string; port?: number } {
   return { host: text.slice(0, colon), port: parseInteger('--about port', text.slice(colon + 1), 0, 65535)! };
 }
 
+const options = {
+  mtu: { type: 'string' },
+  about: { type: 'string' },
+  proto: { type: 'string', default: 'icmp' },
+  from: { type: 'string' },
+  'src-port': { type: 'string' },
+  seq: { type: 'string' },
+  force: { type: 'boolean', default: false },
+  json: { type: 'boolean', default: false },
+  '4': { type: 'boolean', short: '4' },
+  '6': { type: 'boolean', short: '6' },
+} as const satisfies ParseArgsOptionsConfig;
+
 async function run(argv: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    strict: true,
-    allowPositionals: true,
-    options: {
-      mtu: { type: 'string' },
-      about: { type: 'string' },
-      proto: { type: 'string', default: 'icmp' },
-      from: { type: 'string' },
-      'src-port': { type: 'string' },
-      seq: { type: 'string' },
-      force: { type: 'boolean', default: false },
-      json: { type: 'boolean', default: false },
-      '4': { type: 'boolean', short: '4' },
-      '6': { type: 'boolean', short: '6' },
-    },
-  });
+  const { values, positionals } = parseArgs({ args: argv, strict: true, allowPositionals: true, options });
   const target = onePositional(positionals, '<target>', 'pathmtu inject 198.18.2.2 --mtu 1300 --about 198.18.0.1');
   if (values.mtu === undefined) throw new UsageError('--mtu N is required: the MTU to claim');
   if (values.about === undefined) throw new UsageError('--about <dst>[:port] is required: the peer the target was sending to');
@@ -112,4 +109,4 @@ function toJson(r: InjectResult): Record<string, unknown> {
   return { ...rest, bytes: bytes.toString('hex') };
 }
 
-export const injectCommand: Command = { name: 'inject', help, run };
+export const injectCommand: Command = { name: 'inject', help, options, run };

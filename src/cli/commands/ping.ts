@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { UsageError } from '../../errors.js';
 import { parseSweep, ping, sweepRows, type PingHeader, type PingOptions, type PingProbe, type PingResult, type SweepRow } from '../../ping/index.js';
 import { FAMILY_FLAGS, familyFlags, onePositional, parseInteger, parseSeconds, useColor } from '../args.js';
-import { EXIT_FAIL, EXIT_OK, type Command, type Io } from '../command.js';
+import { EXIT_FAIL, EXIT_OK, type ParseArgsOptionsConfig, type Command, type Io } from '../command.js';
 
 const help = `pathmtu ping — ping with "don't fragment" set, sizes that mean what they say
 
@@ -61,27 +61,24 @@ mdev}, elapsedMs}, sweepReport{from, to, step, largestPassed, smallestFailed}, i
 Exit status: 0 at least one reply, 1 none, 2 usage error. Ctrl-C stops and prints the summary.
 `;
 
+const options = {
+  ...FAMILY_FLAGS,
+  size: { type: 'string', short: 's' },
+  payload: { type: 'string' },
+  df: { type: 'boolean' },
+  'no-df': { type: 'boolean' },
+  count: { type: 'string', short: 'c' },
+  interval: { type: 'string', short: 'i' },
+  timeout: { type: 'string', short: 'W' },
+  ttl: { type: 'string', short: 't' },
+  sweep: { type: 'string' },
+  method: { type: 'string', short: 'm' },
+  json: { type: 'boolean', default: false },
+  quiet: { type: 'boolean', short: 'q', default: false },
+} as const satisfies ParseArgsOptionsConfig;
+
 async function run(argv: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    strict: true,
-    allowPositionals: true,
-    options: {
-      ...FAMILY_FLAGS,
-      size: { type: 'string', short: 's' },
-      payload: { type: 'string' },
-      df: { type: 'boolean' },
-      'no-df': { type: 'boolean' },
-      count: { type: 'string', short: 'c' },
-      interval: { type: 'string', short: 'i' },
-      timeout: { type: 'string', short: 'W' },
-      ttl: { type: 'string', short: 't' },
-      sweep: { type: 'string' },
-      method: { type: 'string', short: 'm' },
-      json: { type: 'boolean', default: false },
-      quiet: { type: 'boolean', short: 'q', default: false },
-    },
-  });
+  const { values, positionals } = parseArgs({ args: argv, strict: true, allowPositionals: true, options });
   const host = onePositional(positionals, '<host>', 'pathmtu ping -c 3 -s 1400 192.0.2.10');
   if (values.df && values['no-df']) throw new UsageError('--df and --no-df exclude each other');
   if (values.size !== undefined && values.payload !== undefined) throw new UsageError('-s/--size (whole packet) and --payload exclude each other');
@@ -250,4 +247,4 @@ export function renderSummary(r: PingResult): string {
   return `${out.join('\n')}\n`;
 }
 
-export const pingCommand: Command = { name: 'ping', help, run };
+export const pingCommand: Command = { name: 'ping', help, options, run };

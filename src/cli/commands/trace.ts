@@ -4,7 +4,7 @@ import type { MethodChoice } from '../../discover/index.js';
 import { UsageError } from '../../errors.js';
 import { DEFAULT_MAX_HOPS, renderTrace, trace, type TraceEvent, type TraceResult } from '../../trace/index.js';
 import { FAMILY_FLAGS, familyFlags, onePositional, parseInteger, parseSeconds, useColor } from '../args.js';
-import { EXIT_FAIL, EXIT_OK, type Command, type Io } from '../command.js';
+import { EXIT_FAIL, EXIT_OK, type ParseArgsOptionsConfig, type Command, type Io } from '../command.js';
 
 const help = `pathmtu trace — the path to a host hop by hop, with the MTU after each hop
 
@@ -93,22 +93,19 @@ function progress(io: Io): { onEvent: (e: TraceEvent) => void; clear: () => void
   };
 }
 
+const options = {
+  ...FAMILY_FLAGS,
+  method: { type: 'string', short: 'm' },
+  numeric: { type: 'boolean', short: 'n', default: false },
+  'max-hops': { type: 'string' },
+  max: { type: 'string' },
+  port: { type: 'string', short: 'p' },
+  timeout: { type: 'string', short: 'W' },
+  json: { type: 'boolean', default: false },
+} as const satisfies ParseArgsOptionsConfig;
+
 async function run(argv: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    strict: true,
-    allowPositionals: true,
-    options: {
-      ...FAMILY_FLAGS,
-      method: { type: 'string', short: 'm' },
-      numeric: { type: 'boolean', short: 'n', default: false },
-      'max-hops': { type: 'string' },
-      max: { type: 'string' },
-      port: { type: 'string', short: 'p' },
-      timeout: { type: 'string', short: 'W' },
-      json: { type: 'boolean', default: false },
-    },
-  });
+  const { values, positionals } = parseArgs({ args: argv, strict: true, allowPositionals: true, options });
   const host = onePositional(positionals, '<host>', 'pathmtu trace 192.0.2.10');
   const method = (values.method ?? 'auto') as MethodChoice;
   if (!['auto', 'icmp', 'icmp-dgram', 'udp', 'tcp'].includes(method)) {
@@ -143,4 +140,4 @@ async function run(argv: string[], io: Io): Promise<number> {
   return result.pmtu !== null && result.reached && !result.aborted ? EXIT_OK : EXIT_FAIL;
 }
 
-export const traceCommand: Command = { name: 'trace', help, run };
+export const traceCommand: Command = { name: 'trace', help, options, run };
