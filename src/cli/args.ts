@@ -2,6 +2,7 @@
 // the option's name, never NaN carried into a probe.
 import { UsageError } from '../errors.js';
 import type { Family } from '../probe/outcome.js';
+import { portOf } from '../sock/resolve.js';
 
 export function parseInteger(option: string, text: string | undefined, min: number, max: number): number | undefined {
   if (text === undefined) return undefined;
@@ -41,4 +42,14 @@ export function onePositional(positionals: string[], what: string, example: stri
 /** Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org). */
 export function useColor(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv): boolean {
   return Boolean(stream.isTTY) && (env.NO_COLOR === undefined || env.NO_COLOR === '') && env.TERM !== 'dumb';
+}
+
+/**
+ * A host typed with a port (127.0.0.1:80, [::1]:80) to a command that takes none: a usage error
+ * that says what to do instead (`hint`), before anything is looked up.
+ */
+export function hostWithoutPort(text: string, command: string, hint: (port: number, host: string) => string): string {
+  const p = portOf(text.trim());
+  if (p !== undefined) throw new UsageError(`'${text}' has a port, and ${command} takes a host alone: ${hint(p.port, p.host)}`);
+  return text;
 }

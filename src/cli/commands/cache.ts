@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 import { flushCache, readCache, type CacheEntry, type CacheLookup, type FlushResult } from '../../cache/index.js';
 import { UsageError } from '../../errors.js';
-import { FAMILY_FLAGS, familyFlags } from '../args.js';
+import { FAMILY_FLAGS, familyFlags, hostWithoutPort } from '../args.js';
 import { EXIT_OK, type ParseArgsOptionsConfig, type Command, type Io } from '../command.js';
 
 const help = `pathmtu cache — the kernel's path MTU cache: what it learned, for how long, and flushing it
@@ -57,7 +57,7 @@ const options = {
 async function run(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parseArgs({ args: argv, strict: true, allowPositionals: true, options });
   if (positionals.length > 1) throw new UsageError(`expected at most one <host>, got ${positionals.length}: ${positionals.join(' ')}`);
-  const host = positionals[0];
+  const host = positionals[0] === undefined ? undefined : hostWithoutPort(positionals[0], 'cache', (_port, h) => `the kernel caches path MTUs per host: pathmtu cache ${h}`);
   const family = familyFlags(values['4'], values['6']);
   const opts = { ...(family ? { family } : {}), signal: io.signal };
 

@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { discover, type DiscoverEvent, type DiscoverResult, type MethodChoice } from '../../discover/index.js';
 import { payloadSizes } from '../../explain/payload.js';
 import { UsageError } from '../../errors.js';
-import { FAMILY_FLAGS, familyFlags, onePositional, parseInteger, parseSeconds } from '../args.js';
+import { FAMILY_FLAGS, familyFlags, onePositional, parseInteger, parseSeconds, hostWithoutPort } from '../args.js';
 import { EXIT_FAIL, EXIT_OK, type ParseArgsOptionsConfig, type Command, type Io } from '../command.js';
 
 const help = `pathmtu discover — the largest IP packet that crosses the path to a host unfragmented
@@ -69,7 +69,7 @@ const options = {
 
 async function run(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parseArgs({ args: argv, strict: true, allowPositionals: true, options });
-  const host = onePositional(positionals, '<host>', 'pathmtu discover 192.0.2.10');
+  const host = hostWithoutPort(onePositional(positionals, '<host>', 'pathmtu discover 192.0.2.10'), 'discover', (port, h) => `to probe through TCP port ${port}: pathmtu --method tcp -p ${port} ${h}`);
   const method = (values.method ?? 'auto') as MethodChoice;
   if (!['auto', 'icmp', 'icmp-dgram', 'udp', 'tcp'].includes(method)) {
     throw new UsageError(`--method must be one of auto, icmp, icmp-dgram, udp, tcp; got '${values.method}'`);

@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { isIP } from 'node:net';
 import { inject, type InjectResult } from '../../inject/index.js';
 import { UsageError } from '../../errors.js';
-import { familyFlags, onePositional, parseInteger } from '../args.js';
+import { familyFlags, onePositional, parseInteger, hostWithoutPort } from '../args.js';
 import { EXIT_OK, type ParseArgsOptionsConfig, type Command, type Io } from '../command.js';
 
 const help = `pathmtu inject — tell a host its packets to a peer are too big (a crafted ICMP error)
@@ -73,7 +73,7 @@ const options = {
 
 async function run(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parseArgs({ args: argv, strict: true, allowPositionals: true, options });
-  const target = onePositional(positionals, '<target>', 'pathmtu inject 198.18.2.2 --mtu 1300 --about 198.18.0.1');
+  const target = hostWithoutPort(onePositional(positionals, '<target>', 'pathmtu inject 198.18.2.2 --mtu 1300 --about 198.18.0.1'), 'inject', () => 'the quoted flow\'s ports are --src-port (the target\'s) and --about <dst>:<port> (the peer\'s)');
   if (values.mtu === undefined) throw new UsageError('--mtu N is required: the MTU to claim');
   if (values.about === undefined) throw new UsageError('--about <dst>[:port] is required: the peer the target was sending to');
   const mtu = parseInteger('--mtu', values.mtu, 0, 65535)!;

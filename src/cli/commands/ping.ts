@@ -3,7 +3,7 @@
 import { parseArgs } from 'node:util';
 import { UsageError } from '../../errors.js';
 import { parseSweep, ping, sweepRows, type PingHeader, type PingOptions, type PingProbe, type PingResult, type SweepRow } from '../../ping/index.js';
-import { FAMILY_FLAGS, familyFlags, onePositional, parseInteger, parseSeconds, useColor } from '../args.js';
+import { FAMILY_FLAGS, familyFlags, onePositional, parseInteger, parseSeconds, useColor, hostWithoutPort } from '../args.js';
 import { EXIT_FAIL, EXIT_OK, type ParseArgsOptionsConfig, type Command, type Io } from '../command.js';
 
 const help = `pathmtu ping — ping with "don't fragment" set, sizes that mean what they say
@@ -79,7 +79,7 @@ const options = {
 
 async function run(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parseArgs({ args: argv, strict: true, allowPositionals: true, options });
-  const host = onePositional(positionals, '<host>', 'pathmtu ping -c 3 -s 1400 192.0.2.10');
+  const host = hostWithoutPort(onePositional(positionals, '<host>', 'pathmtu ping -c 3 -s 1400 192.0.2.10'), 'ping', (port, h) => `ICMP echo has no ports (pathmtu ping ${h}); to probe through TCP port ${port}: pathmtu --method tcp -p ${port} ${h}`);
   if (values.df && values['no-df']) throw new UsageError('--df and --no-df exclude each other');
   if (values.size !== undefined && values.payload !== undefined) throw new UsageError('-s/--size (whole packet) and --payload exclude each other');
   if (values.sweep !== undefined && (values.size !== undefined || values.payload !== undefined)) {

@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import type { MethodChoice } from '../../discover/index.js';
 import { UsageError } from '../../errors.js';
 import { DEFAULT_MAX_HOPS, renderTrace, trace, type TraceEvent, type TraceResult } from '../../trace/index.js';
-import { FAMILY_FLAGS, familyFlags, onePositional, parseInteger, parseSeconds, useColor } from '../args.js';
+import { FAMILY_FLAGS, familyFlags, onePositional, parseInteger, parseSeconds, useColor, hostWithoutPort } from '../args.js';
 import { EXIT_FAIL, EXIT_OK, type ParseArgsOptionsConfig, type Command, type Io } from '../command.js';
 
 const help = `pathmtu trace — the path to a host hop by hop, with the MTU after each hop
@@ -106,7 +106,7 @@ const options = {
 
 async function run(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parseArgs({ args: argv, strict: true, allowPositionals: true, options });
-  const host = onePositional(positionals, '<host>', 'pathmtu trace 192.0.2.10');
+  const host = hostWithoutPort(onePositional(positionals, '<host>', 'pathmtu trace 192.0.2.10'), 'trace', (port, h) => `to trace through TCP port ${port}: pathmtu trace --method tcp -p ${port} ${h}`);
   const method = (values.method ?? 'auto') as MethodChoice;
   if (!['auto', 'icmp', 'icmp-dgram', 'udp', 'tcp'].includes(method)) {
     throw new UsageError(`--method must be one of auto, icmp, icmp-dgram, udp, tcp; got '${values.method}'`);
