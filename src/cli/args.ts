@@ -12,13 +12,14 @@ export function parseInteger(option: string, text: string | undefined, min: numb
   return n;
 }
 
-/** Seconds as typed (`0.5`, `2`) to milliseconds. */
+/** Seconds as typed (`0.5`, `2`) to whole milliseconds: from 0.001 s (1 ms) to maxSeconds. */
 export function parseSeconds(option: string, text: string | undefined, maxSeconds: number): number | undefined {
   if (text === undefined) return undefined;
   if (!/^\d+(\.\d+)?$/.test(text.trim())) throw new UsageError(`${option} must be a number of seconds, got '${text}'`);
   const s = Number(text);
-  if (s <= 0 || s > maxSeconds) throw new UsageError(`${option} must be more than 0 and at most ${maxSeconds} seconds, got ${s}`);
-  return Math.round(s * 1000);
+  const ms = Math.round(s * 1000);
+  if (ms < 1 || s > maxSeconds) throw new UsageError(`${option} must be from 0.001 to ${maxSeconds} seconds, got ${text.trim()}`);
+  return ms;
 }
 
 /** The -4 / -6 options every probing command takes (spread into parseArgs options). */

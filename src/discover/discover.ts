@@ -98,12 +98,19 @@ export async function discover(target: string, options: DiscoverOptions = {}): P
   // Nothing larger than the interface MTU leaves this host, nor than the IP length fields allow.
   const ceiling = Math.min(localMtu, LARGEST_PACKET[family]);
   const max = Math.min(options.max ?? ceiling, ceiling);
+  if (floor < MIN_MTU[family]) throw new UsageError((n) => `${n('min', floor)} is below the IPv${family} minimum ${MIN_MTU[family]}`);
   if (max < floor) {
-    throw new UsageError(
-      options.min !== undefined ? `--max ${max} is below --min ${floor}` : `--max ${max} is below the IPv${family} minimum ${floor}`,
+    // Name the limit the caller met: their own max, or what this host and IP allow (not a max never given).
+    const limit =
+      ceiling === LARGEST_PACKET[family] && localMtu >= ceiling
+        ? `the largest IPv${family} packet, ${ceiling} bytes`
+        : `the MTU of the interface towards ${address}, ${ceiling} bytes`;
+    throw new UsageError((n) =>
+      options.max !== undefined && options.max <= ceiling
+        ? options.min !== undefined ? `${n('max', max)} is below ${n('min', floor)}` : `${n('max', max)} is below the IPv${family} minimum ${floor}`
+        : options.min !== undefined ? `${n('min', floor)} is above ${limit}` : `nothing can be probed: ${limit}, is below the IPv${family} minimum ${floor}`,
     );
   }
-  if (floor < MIN_MTU[family]) throw new UsageError(`--min ${floor} is below the IPv${family} minimum ${MIN_MTU[family]}`);
 
   const order = options.method === undefined || options.method === 'auto' ? methodOrder(family) : [options.method];
   const tried: DiscoverResult['methodsTried'] = [];
@@ -310,14 +317,16 @@ function groupPtbs(ptbs: SearchResult['ptbs']): PtbReport[] {
 
 function validate(o: DiscoverOptions): void {
   const intIn = (name: string, v: number | undefined, lo: number, hi: number): void => {
-    if (v !== undefined && (!Number.isInteger(v) || v < lo || v > hi)) throw new UsageError(`${name} must be an integer from ${lo} to ${hi}, got ${v}`);
+    if (v !== undefined && (!Number.isInteger(v) || v < lo || v > hi)) throw new UsageError((n) => `${n(name)} must be an integer from ${lo} to ${hi}, got ${v}`);
   };
   intIn('max', o.max, 68, 65575);
   intIn('min', o.min, 68, 65575);
   intIn('port', o.port, 1, 65535);
   intIn('maxProbes', o.maxProbes, 2, 10000);
-  if (o.timeoutMs !== undefined && !(o.timeoutMs > 0 && o.timeoutMs <= 600_000)) throw new UsageError(`timeout must be between 0 and 600 s, got ${o.timeoutMs} ms`);
+  if (o.timeoutMs !== undefined && !(o.timeoutMs > 0 && o.timeoutMs <= 600_000)) {
+    throw new UsageError((n) => `${n('timeoutMs')} must be more than 0 and at most 600000 ms, got ${o.timeoutMs}`);
+  }
   const methods = ['auto', 'udp', 'icmp', 'icmp-dgram', 'tcp'];
-  if (o.method !== undefined && !methods.includes(o.method)) throw new UsageError(`unknown method '${o.method}' (choose from ${methods.join(', ')})`);
+  if (o.method !== undefined && !methods.includes(o.method)) throw new UsageError((n) => `unknown ${n('method', `'${o.method}'`)} (choose from ${methods.join(', ')})`);
   if (o.signal?.aborted) throw new AbortError();
 }

@@ -10,9 +10,9 @@ import type { Candidate, ExplainInput, Explanation } from './types.js';
 /** IPv4's floor (RFC 791) and the 16-bit total length bound every MTU we can reason about. */
 export const MTU_RANGE = { min: MIN_MTU[4], max: 65535 } as const;
 
-function checkMtu(name: string, value: number): void {
-  if (!Number.isInteger(value) || value < MTU_RANGE.min || value > MTU_RANGE.max) {
-    throw new UsageError(`${name} must be a whole number from ${MTU_RANGE.min} to ${MTU_RANGE.max}, got ${value}`);
+function checkMtu(name: string, value: unknown): void {
+  if (!Number.isInteger(value) || (value as number) < MTU_RANGE.min || (value as number) > MTU_RANGE.max) {
+    throw new UsageError((n) => `${n(name)} must be a whole number from ${MTU_RANGE.min} to ${MTU_RANGE.max}, got ${String(value)}`);
   }
 }
 
@@ -48,10 +48,17 @@ function directionSentence(direction: Explanation['direction']): string {
 }
 
 export function explain(input: ExplainInput): Explanation {
-  checkMtu('MTU', input.mtu);
-  if (input.localMtu !== undefined) checkMtu('local MTU', input.localMtu);
+  if (typeof input !== 'object' || input === null) {
+    throw new UsageError(`explain() takes an object such as { mtu: 1400 }, got ${input === null ? 'null' : typeof input}`);
+  }
+  checkMtu('mtu', input.mtu);
+  if (input.localMtu !== undefined) checkMtu('localMtu', input.localMtu);
   if (input.family !== undefined && input.family !== 4 && input.family !== 6) {
-    throw new UsageError(`family must be 4 or 6, got ${String(input.family)}`);
+    throw new UsageError((n) => `${n('family')} must be 4 or 6, got ${String(input.family)}`);
+  }
+  // The name lands in shell commands (ip link set dev <iface> ...): only what Linux allows (dev_valid_name).
+  if (input.iface !== undefined && (typeof input.iface !== 'string' || !/^[^\s/:]{1,15}$/.test(input.iface) || input.iface === '.' || input.iface === '..')) {
+    throw new UsageError((n) => `${n('iface')} must be a Linux interface name (1 to 15 characters, no spaces, '/' or ':'), got ${JSON.stringify(input.iface)}`);
   }
   const family: Family = input.family ?? 4;
   const direction = input.direction ?? directionOf(input.method);

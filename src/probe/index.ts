@@ -43,7 +43,7 @@ const SOCKET_KIND: Record<MethodName, SocketKind> = {
  * UsageError for an unknown method or family.
  */
 export function createProber(method: MethodName, family: Family, opts: CreateProberOptions = {}): Prober {
-  if (family !== 4 && family !== 6) throw new UsageError(`family must be 4 or 6, got ${String(family)}`);
+  if (family !== 4 && family !== 6) throw new UsageError((n) => `${n('family')} must be 4 or 6, got ${String(family)}`);
   try {
     switch (method) {
       case 'icmp':
@@ -55,7 +55,7 @@ export function createProber(method: MethodName, family: Family, opts: CreatePro
       case 'tcp':
         return new TcpProber(family, { source: opts.source, port: opts.port });
       default:
-        throw new UsageError(`unknown probe method ${String(method)} (methods: ${METHODS.join(', ')})`);
+        throw new UsageError((n) => `unknown ${n('method', String(method))} (methods: ${METHODS.join(', ')})`);
     }
   } catch (err) {
     // ProbeSocket.open already turns a refused socket() into PermissionError; an EPERM/EACCES
@@ -64,7 +64,7 @@ export function createProber(method: MethodName, family: Family, opts: CreatePro
       throw new PermissionError(
         `the ${method} method (${err.syscall})`,
         method === 'icmp-dgram' ? 'a group listed in net.ipv4.ping_group_range' : method === 'udp' ? 'permission the system refused' : 'CAP_NET_RAW (root)',
-        'Run as root, or use --method udp (needs no privilege).',
+        (n) => `Run as root, or use ${n('method', 'udp')} (needs no privilege).`,
       );
     }
     throw err;

@@ -58,14 +58,19 @@ export class PathMtuSearch {
 
   constructor(private readonly opts: SearchOptions, now: number) {
     const family = opts.family;
-    if (family !== 4 && family !== 6) throw new UsageError(`family must be 4 or 6, not ${String(family)}`);
+    if (family !== 4 && family !== 6) throw new UsageError((n) => `${n('family')} must be 4 or 6, not ${String(family)}`);
     this.floor = opts.floor ?? MIN_MTU[family];
     this.max = Math.min(opts.max, MAX_PACKET[family]);
     if (!Number.isInteger(this.floor) || this.floor < MIN_MTU[family]) {
-      throw new UsageError(`the smallest size for IPv${family} is ${MIN_MTU[family]} bytes, not ${this.floor}`);
+      throw new UsageError((n) => `${n('floor', this.floor)} is not a whole number of bytes from the IPv${family} minimum, ${MIN_MTU[family]}`);
     }
-    if (!Number.isInteger(this.max) || this.max < this.floor) {
-      throw new UsageError(`--max ${opts.max} is below the IPv${family} minimum of ${this.floor} bytes`);
+    if (!Number.isInteger(opts.max)) throw new UsageError((n) => `${n('max', opts.max)} is not a whole number of bytes`);
+    if (this.max < this.floor) {
+      throw new UsageError((n) =>
+        opts.floor !== undefined
+          ? `${n('max', opts.max)} is below ${n('floor', this.floor)}: nothing is left to search`
+          : `${n('max', opts.max)} is below the IPv${family} minimum of ${this.floor} bytes`,
+      );
     }
     this.maxIsLocal = opts.maxIsLocal ?? true;
     this.maxProbes = positive(opts.maxProbes, DEFAULT_MAX_PROBES, 'maxProbes');
@@ -302,6 +307,6 @@ export class PathMtuSearch {
 
 function positive(value: number | undefined, fallback: number, name: string): number {
   if (value === undefined) return fallback;
-  if (!(value > 0) || !Number.isFinite(value)) throw new UsageError(`${name} must be a positive number, not ${value}`);
+  if (!(value > 0) || !Number.isFinite(value)) throw new UsageError((n) => `${n(name)} must be a positive number, not ${value}`);
   return value;
 }

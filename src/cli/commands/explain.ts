@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { UsageError } from '../../errors.js';
 import { explain, MTU_RANGE, renderExplanation } from '../../explain/index.js';
 import type { Family } from '../../probe/outcome.js';
+import { useColor } from '../args.js';
 import { EXIT_OK, type ParseArgsOptionsConfig, type Command, type Io } from '../command.js';
 
 const help = `pathmtu explain — what an MTU number means, and the commands that fix it
@@ -81,7 +82,7 @@ async function run(argv: string[], io: Io): Promise<number> {
   if (values.json) {
     io.stdout.write(`${JSON.stringify(expl, null, 2)}\n`);
   } else {
-    const color = io.stdout.isTTY === true && !io.env.NO_COLOR;
+    const color = useColor(io.stdout, io.env);
     io.stdout.write(renderExplanation(expl, { color, width: io.stdout.columns ?? 80 }));
   }
   return EXIT_OK;
@@ -91,5 +92,7 @@ export const explainCommand: Command = {
   name: 'explain',
   help,
   options,
+  // The library's family and mtu are --family and the <mtu> argument here.
+  flags: { family: '--family', mtu: '<mtu>', localMtu: '--local-mtu' },
   run,
 };
