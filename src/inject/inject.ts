@@ -9,7 +9,9 @@
 // Sent over a header-including raw socket (IPPROTO_RAW: IP_HDRINCL implied, IPv6 too since Linux
 // 4.5), so the source address can be any router's (--from), and the ICMPv6 checksum is ours to
 // compute against that source.
-import { constants as osConstants } from 'node:os';
+import { isIP } from 'node:net';
+import { constants as osConstants, networkInterfaces } from 'node:os';
+import { kernelPathMtu } from '../discover/local-mtu.js';
 import { PermissionError, SystemCallError, UsageError } from '../errors.js';
 import { resolveTarget } from '../sock/resolve.js';
 import { MIN_MTU, type Family } from '../probe/outcome.js';
@@ -153,6 +155,13 @@ export async function inject(o: InjectOptions): Promise<InjectResult> {
   if (o.mtu < MIN_MTU[family] && !o.force) {
     throw new UsageError(`mtu ${o.mtu} is below the IPv${family} minimum of ${MIN_MTU[family]}; no honest router sends that (add --force to send it anyway)`);
   }
+  // The quoted packet went from the target to the peer, so both are of the target's family.
+  for (const [option, text] of [['about', o.about], ['from', o.from]] as const) {
+    const other = typeof text === 'string' ? isIP(text.trim().replace(/^\[(.*)\]$/, '$1').replace(/%.*$/, '')) : 0;
+    if (other !== 0 && other !== family) {
+      throw new UsageError((n) => `target is IPv${family}, ${n(option)} is IPv${other}: the PTB and the packet it quotes are of the target's family`);
+    }
+  }
   const about = await resolveTarget(o.about, family);
   const from = o.from !== undefined ? (await resolveTarget(o.from, family)).address : localSourceFor(t.address, family);
   const seq = o.seq ?? (proto === 'icmp' ? 1 : 0);
@@ -174,9 +183,7 @@ export async function inject(o: InjectOptions): Promise<InjectResult> {
     proto === 'icmp'
       ? `echo reply id ${srcPort} seq ${seq} ${t.address} -> ${about.address}`
       : `${proto} ${fmt(t.address, srcPort, family)} -> ${fmt(about.address, port, family)}${proto === 'tcp' ? ` seq ${seq}` : ''}`;
-  const warnings = [
-    `${t.address} will use MTU ${family === 4 ? Math.max(o.mtu, LINUX_MIN_PMTU_V4) : Math.max(o.mtu, 1280)} towards ${about.address} for about 10 minutes if it believes this (undo there with: pathmtu cache --flush ${about.address})`,
-  ];
+  const warnings = [effectWarning(t.address, about.address, o.mtu, family)];
   if (family === 4 && o.mtu < LINUX_MIN_PMTU_V4) warnings.push(`a Linux target clamps this to its net.ipv4.route.min_pmtu (552 by default)`);
   if (proto === 'udp') warnings.push(`a Linux target honours a UDP quote only while a socket on ${fmt(t.address, srcPort, family)} exists`);
   if (proto === 'tcp') warnings.push(`a Linux target honours a TCP quote only for an open connection with seq ${seq} in flight (snd_una..snd_nxt)`);
@@ -197,6 +204,37 @@ export async function inject(o: InjectOptions): Promise<InjectResult> {
     summary: `${what} from ${from} to ${t.address}, quoting ${flow} (${quotedLength} of ${originalLength} bytes); ${packet.length} bytes sent`,
     warnings,
   };
+}
+
+/**
+ * What the target will make of the PTB. Linux only ever lowers a PMTU: a PTB whose MTU is above the
+ * one the target uses towards the peer (its route MTU, or a PMTU it cached) is ignored (IPv4
+ * __ip_rt_update_pmtu: old_mtu < mtu; IPv6 __ip6_rt_update_pmtu: mtu >= dst_mtu). That MTU is known
+ * exactly when the target is this host; otherwise this host's own route MTU towards the target is
+ * the best hint there is (an MTU above it rarely fits the target's links either).
+ */
+function effectWarning(target: string, about: string, mtu: number, family: Family): string {
+  const honoured = family === 4 ? Math.max(mtu, LINUX_MIN_PMTU_V4) : Math.max(mtu, 1280);
+  const ignoredAbove = (current: number): boolean => (family === 4 ? honoured > current : honoured >= current);
+  const undo = `undo there with: pathmtu cache --flush ${about}`;
+  if (isLocalAddress(target, family)) {
+    const current = kernelPathMtu(about, family);
+    if (current !== null && ignoredAbove(current)) {
+      return `Linux ignores a PTB that does not lower the MTU it uses: ${target} (this host) sends to ${about} with MTU ${current}, so MTU ${mtu} changes nothing`;
+    }
+    return `${target} (this host) will use MTU ${honoured} towards ${about} for about 10 minutes (${undo})`;
+  }
+  const here = kernelPathMtu(target, family);
+  if (here !== null && ignoredAbove(here)) {
+    return `MTU ${mtu} is above this host's route MTU towards ${target} (${here}): Linux ignores a PTB that does not lower the MTU it uses, so unless ${target}'s own route to ${about} allows more than ${mtu}, it changes nothing`;
+  }
+  return `${target} will use MTU ${honoured} towards ${about} for about 10 minutes if it believes this and its current MTU towards ${about} is larger — Linux ignores a PTB that does not lower it (${undo})`;
+}
+
+/** An address of this host (in the current network namespace), loopback included. */
+function isLocalAddress(address: string, family: Family): boolean {
+  if (family === 4 ? address.startsWith('127.') : address === '::1') return true;
+  return Object.values(networkInterfaces()).some((list) => (list ?? []).some((a) => a.address === address));
 }
 
 function fmt(address: string, port: number, family: Family): string {
