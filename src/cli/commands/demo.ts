@@ -6,6 +6,8 @@ import { discover, type DiscoverResult } from '../../discover/index.js';
 import { renderTrace, trace, type TraceResult } from '../../trace/index.js';
 import { LabError } from '../../errors.js';
 import { Lab, canRunLab } from '../../lab/index.js';
+import { deleteNetns, listNetns, ownerPid } from '../../lab/netns.js';
+import { OutputClosed } from '../output.js';
 import type { PathSpec } from '../../lab/index.js';
 import type { Family } from '../../probe/outcome.js';
 import { useColor } from '../args.js';
@@ -63,12 +65,47 @@ async function run(argv: string[], io: Io): Promise<number> {
   say('  r2 drops its IPv4 "fragmentation needed" messages (a PMTUD black hole); over IPv6 it sends "packet too big".');
   say();
   const t0 = performance.now();
-  const lab = await Lab.create(DEMO_SPEC);
+  let lab: Lab;
+  try {
+    lab = await Lab.create(DEMO_SPEC);
+  } catch (err) {
+    if (io.signal.aborted) return interrupted(io);
+    throw err;
+  }
+  try {
+    return await tour(lab, performance.now() - t0, values.json, say, bold, color, io);
+  } catch (err) {
+    // Ctrl-C: the lab's own signal hook may already have removed the network under a running step
+    // ("this lab has been destroyed", an aborted discover): all of that is just "interrupted".
+    if (io.signal.aborted) return interrupted(io);
+    throw err;
+  } finally {
+    await lab.destroy();
+    if (io.signal.aborted) await removeOwnNamespaces();
+  }
+}
+
+/**
+ * Ctrl-C (or a closed stdout) during the demo: one line, no raw error, and no namespace left behind
+ * — not even one an `ip` batch created after the lab's signal hook had swept (only this process's
+ * namespaces are touched: the demo is the one lab in it).
+ */
+async function interrupted(io: Io): Promise<number> {
+  await removeOwnNamespaces();
+  if (!(io.signal.reason instanceof OutputClosed)) io.stderr.write('pathmtu demo: interrupted; the demo network was torn down\n');
+  return EXIT_FAIL;
+}
+
+async function removeOwnNamespaces(): Promise<void> {
+  await deleteNetns(listNetns().filter((n) => ownerPid(n) === process.pid));
+}
+
+async function tour(lab: Lab, builtMs: number, json: boolean, say: (s?: string) => void, bold: (s: string) => string, color: boolean, io: Io): Promise<number> {
   const results: Partial<Record<Family, DiscoverResult>> = {};
   let traced: TraceResult | undefined;
   let ok = true;
-  try {
-    say(`Built in ${Math.round(performance.now() - t0)} ms. Client ${lab.client.v4} / ${lab.client.v6}, server ${lab.server.v4} / ${lab.server.v6}.`);
+  {
+    say(`Built in ${Math.round(builtMs)} ms. Client ${lab.client.v4} / ${lab.client.v6}, server ${lab.server.v4} / ${lab.server.v6}.`);
     for (const family of [4, 6] as const) {
       const server = family === 4 ? lab.server.v4 : lab.server.v6;
       say();
@@ -81,6 +118,7 @@ async function run(argv: string[], io: Io): Promise<number> {
       } finally {
         lab.leave();
       }
+      if (io.signal.aborted) return interrupted(io);
       results[family] = r;
       for (const line of renderDiscover(r).trimEnd().split('\n')) say(`   ${line}`);
       const truth = lab.expectedPmtu(family);
@@ -107,6 +145,7 @@ async function run(argv: string[], io: Io): Promise<number> {
     } finally {
       lab.leave();
     }
+    if (io.signal.aborted) return interrupted(io);
     const width = (io.stdout.columns ?? 100) - 3;
     for (const line of renderTrace(traced, { color, width, explain: false }).trimEnd().split('\n')) say(`   ${line}`);
     const hole = traced.blackHole;
@@ -119,12 +158,12 @@ async function run(argv: string[], io: Io): Promise<number> {
     } else {
       say('   ✗ the black hole was not located at the link after r2: this is a bug, please report it.');
     }
-  } finally {
-    await lab.destroy();
   }
+  await lab.destroy();
+  if (io.signal.aborted) return interrupted(io);
   say();
   say('Network torn down; nothing was left behind. Try it yourself: pathmtu --help');
-  if (values.json) io.stdout.write(`${JSON.stringify({ network: DEMO_SPEC, results, trace: traced ?? null }, null, 2)}\n`);
+  if (json) io.stdout.write(`${JSON.stringify({ network: DEMO_SPEC, results, trace: traced ?? null }, null, 2)}\n`);
   return ok ? EXIT_OK : EXIT_FAIL;
 }
 
