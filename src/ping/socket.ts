@@ -30,9 +30,9 @@ export function openPingProber(family: Family, choice: PingMethodChoice, df: boo
     }
     return { prober, method };
   }
-  if (choice === 'icmp') throw new PermissionError('pathmtu ping --method icmp (a raw ICMP socket)', NEED_RAW, `${RAW_WAY}, or use --method icmp-dgram.`);
-  if (choice === 'icmp-dgram') throw new PermissionError('pathmtu ping --method icmp-dgram (a ping socket)', NEED_DGRAM, `A${DGRAM_WAY.slice(1)}, or run as root.`);
-  throw new PermissionError('pathmtu ping', `${NEED_RAW} for a raw ICMP socket, or ${NEED_DGRAM} for a ping socket`, `${RAW_WAY}; or ${DGRAM_WAY}.`);
+  if (choice === 'icmp') throw new PermissionError('ping with method icmp (a raw ICMP socket)', NEED_RAW, (n) => `${RAW_WAY}, or use ${n('method', 'icmp-dgram')}.`);
+  if (choice === 'icmp-dgram') throw new PermissionError('ping with method icmp-dgram (a ping socket)', NEED_DGRAM, `A${DGRAM_WAY.slice(1)}, or run as root.`);
+  throw new PermissionError('ping', `${NEED_RAW} for a raw ICMP socket, or ${NEED_DGRAM} for a ping socket`, `${RAW_WAY}; or ${DGRAM_WAY}.`);
 }
 
 const NEED_RAW = 'CAP_NET_RAW (e.g. root)';

@@ -63,13 +63,13 @@ function wayOut(kind: SocketKind, family: 4 | 6): PermissionError {
     return new PermissionError(
       `an unprivileged ICMP${family === 6 ? 'v6' : ''} socket`,
       "a group listed in net.ipv4.ping_group_range",
-      "Allow it with: sysctl -w net.ipv4.ping_group_range='0 2147483647', or use --method udp (needs no privilege).",
+      (n) => `Allow it with: sysctl -w net.ipv4.ping_group_range='0 2147483647', or use ${n('method', 'udp')} (needs no privilege).`,
     );
   }
   return new PermissionError(
     `a raw ${kind === 'tcp-raw' ? 'TCP' : 'ICMP'} socket`,
     'CAP_NET_RAW (root)',
-    "Run as root, or grant the capability once: sudo setcap cap_net_raw+ep \"$(readlink -f \"$(command -v node)\")\", or use --method udp (needs no privilege).",
+    (n) => `Run as root, or grant the capability once: sudo setcap cap_net_raw+ep "$(readlink -f "$(command -v node)")", or use ${n('method', 'udp')} (needs no privilege).`,
   );
 }
 
