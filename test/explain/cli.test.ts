@@ -63,13 +63,17 @@ test('options reach the explanation: --family, --local-mtu, --iface', async () =
   assert.ok(e.fixes.some((f: { command: string }) => f.command.includes('ip6tables')));
 });
 
-test('human output: colour on a TTY, none with NO_COLOR or off a TTY', async () => {
+test('human output: colour on a TTY, none with NO_COLOR, TERM=dumb or off a TTY', async () => {
   const tty = await run(['1492'], true);
   assert.equal(tty.code, 0);
   assert.ok(tty.stdout.includes('\x1b['));
   assert.ok(tty.stdout.startsWith('\x1b[1mPath MTU 1492'));
   const noColor = await run(['1492'], true, { NO_COLOR: '1' });
   assert.ok(!noColor.stdout.includes('\x1b['));
+  // A terminal that cannot show colour (TERM=dumb: Emacs shells, some CI consoles) gets none either.
+  const dumb = await run(['1492'], true, { TERM: 'dumb' });
+  assert.ok(!dumb.stdout.includes('\x1b['), 'TERM=dumb');
+  assert.match(dumb.stdout, /^Path MTU 1492/);
   const pipe = await run(['1492']);
   assert.ok(!pipe.stdout.includes('\x1b['));
   assert.match(pipe.stdout, /^Path MTU 1492 \(IPv4 assumed\): most likely PPPoE/);

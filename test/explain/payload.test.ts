@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { explain, payloadSizes } from '../../src/explain/index.js';
+import { UsageError } from '../../src/errors.js';
 
 test('Ethernet 1500: IPv4 ping -s 1472, MSS 1460; IPv6 ping -s 1452, MSS 1440', () => {
   assert.deepEqual(payloadSizes(1500, 4), { udp: 1472, icmp: 1472, tcpMss: 1460 });
@@ -57,6 +58,17 @@ test('explain() rejects MTUs outside 68..65535 and non-integers with a UsageErro
   }
   assert.throws(() => explain({ mtu: 1450, localMtu: 70000 }), { code: 'ERR_USAGE' });
   assert.throws(() => explain({ mtu: 1450, family: 5 as 4 }), { code: 'ERR_USAGE' });
+});
+
+test('explain() without an input object, or with a bad iface, is a UsageError (never a TypeError)', () => {
+  for (const input of [undefined, null, 1400, 'x']) {
+    assert.throws(() => explain(input as never), (e: Error) => e instanceof UsageError && /explain\(\) takes an object such as \{ mtu: 1400 \}/.test(e.message), String(input));
+  }
+  assert.throws(() => explain({ mtu: '1400' as never }), (e: Error) => e instanceof UsageError && /^mtu must be a whole number/.test(e.message));
+  for (const iface of ['eth 0', 'a/b', 'eth0:1', '', 'x'.repeat(16), 7 as never]) {
+    assert.throws(() => explain({ mtu: 1400, iface }), (e: Error) => e instanceof UsageError && /^iface must be a Linux interface name/.test(e.message), String(iface));
+  }
+  assert.equal(explain({ mtu: 1400, iface: 'wg0' }).mtu, 1400);
 });
 
 test('an IPv6 answer below 1280 is called out as non-compliant', () => {

@@ -39,6 +39,8 @@ test('time exceeded, unreachable and parameter problems; other types are no outc
 test('createProber rejects unknown methods and families', () => {
   assert.throws(() => createProber('ping' as MethodName, 4), UsageError);
   assert.throws(() => createProber('icmp', 5 as Family), UsageError);
+  // In the library's own terms: its option is `method`, not the CLI's --method.
+  assert.throws(() => createProber('ping' as MethodName, 4), (e: Error) => /^unknown method ping \(methods: icmp, icmp-dgram, udp, tcp\)$/.test(e.message));
 });
 
 const skip = labSkipReason();

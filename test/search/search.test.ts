@@ -49,6 +49,19 @@ test('bad options are usage errors', () => {
   assert.throws(() => new PathMtuSearch({ family: 4, max: 1500, parallel: 0 }, 0), UsageError);
 });
 
+test('its errors name its own options (max, floor), truthfully, never a CLI flag', () => {
+  const cases: Array<[ConstructorParameters<typeof PathMtuSearch>[0], RegExp]> = [
+    [{ family: 4, floor: 1500, max: 1400 }, /^max 1400 is below floor 1500/],
+    [{ family: 4, max: 60 }, /^max 60 is below the IPv4 minimum of 68 bytes/],
+    [{ family: 6, max: 1500, floor: 1000 }, /^floor 1000 is not a whole number of bytes from the IPv6 minimum, 1280/],
+    [{ family: 4, max: 1400.5 }, /^max 1400\.5 is not a whole number of bytes/],
+    [{ family: 4, max: 1500, parallel: 0 }, /^parallel must be a positive number/],
+  ];
+  for (const [opts, re] of cases) {
+    assert.throws(() => new PathMtuSearch(opts, 0), (e: Error) => e instanceof UsageError && re.test(e.message) && !e.message.includes('--'), JSON.stringify(opts));
+  }
+});
+
 /** Helper: the first round, answered by `answer` (undefined = silence). */
 function round(s: PathMtuSearch, now: number, answer: (o: ProbeOrder) => Outcome | undefined, at = now + 10): ProbeOrder[] {
   const { send } = s.poll(now);
