@@ -19,6 +19,7 @@ Usage:
 Commands:
 ${lines.join('\n')}
 
+Options may come before or after the host or command: pathmtu -6 --method udp <host>.
 Run 'pathmtu <command> --help' for a command's options and examples.
 Sizes are whole IP packet sizes (IP header included) unless an option says otherwise.
 `;

@@ -32,7 +32,7 @@ test('usage errors exit 2 with a message that names the problem', () => {
     // Both refused before any socket sends: no traffic leaves this (root) namespace.
     [['discover', 'fe80::1%nosuchif0'], /no network interface named 'nosuchif0'/],
     [['discover', 'fe80::1'], /is link-local: name the interface it is on/],
-    [['--frobnicate'], /unknown command or option/],
+    [['--frobnicate'], /^pathmtu: Unknown option '--frobnicate'/],
   ];
   for (const [args, re] of cases) {
     const r = cli(args);
