@@ -75,7 +75,7 @@ const MAX_MTU: Record<Family, number> = { 4: 0xffff, 6: 0xffffffff };
 const LINUX_MIN_PMTU_V4 = 552;
 
 function checkPort(name: string, v: number | undefined): void {
-  if (v !== undefined && (!Number.isInteger(v) || v < 0 || v > 65535)) throw new UsageError(`${name} must be 0..65535, got ${v}`);
+  if (v !== undefined && (!Number.isInteger(v) || v < 0 || v > 65535)) throw new UsageError((n) => `${n(name)} must be 0..65535, got ${v}`);
 }
 
 /** Our source address towards the target: what the kernel would pick (connect() sends nothing). */
@@ -141,19 +141,19 @@ function openRaw(family: Family): number {
 
 export async function inject(o: InjectOptions): Promise<InjectResult> {
   const proto = o.proto ?? 'icmp';
-  if (!['icmp', 'udp', 'tcp'].includes(proto)) throw new UsageError(`proto must be icmp, udp or tcp, got '${String(proto)}'`);
+  if (!['icmp', 'udp', 'tcp'].includes(proto)) throw new UsageError((n) => `${n('proto')} must be icmp, udp or tcp, got '${String(proto)}'`);
   checkPort('port', o.port);
   checkPort('srcPort', o.srcPort);
-  if (o.seq !== undefined && (!Number.isInteger(o.seq) || o.seq < 0 || o.seq > 0xffffffff)) throw new UsageError(`seq must be 0..4294967295, got ${o.seq}`);
+  if (o.seq !== undefined && (!Number.isInteger(o.seq) || o.seq < 0 || o.seq > 0xffffffff)) throw new UsageError((n) => `${n('seq')} must be 0..4294967295, got ${o.seq}`);
   if (proto !== 'icmp' && (o.port === undefined || o.srcPort === undefined)) {
-    throw new UsageError(`a ${proto} quote needs the flow's ports: the target's port (--src-port) and the peer's (--about <dst>:<port>); the target ignores it unless a socket matches them`);
+    throw new UsageError((n) => `a ${proto} quote needs the flow's ports: the target's (${n('srcPort')}) and the peer's (${n('port')}); the target ignores it unless a socket matches them`);
   }
   const t = await resolveTarget(o.target, o.family);
   const family = t.family;
   const max = MAX_MTU[family];
-  if (!Number.isInteger(o.mtu) || o.mtu < 0 || o.mtu > max) throw new UsageError(`mtu must be a whole number from 0 to ${max}, got ${o.mtu}`);
+  if (!Number.isInteger(o.mtu) || o.mtu < 0 || o.mtu > max) throw new UsageError((n) => `${n('mtu')} must be a whole number from 0 to ${max}, got ${o.mtu}`);
   if (o.mtu < MIN_MTU[family] && !o.force) {
-    throw new UsageError(`mtu ${o.mtu} is below the IPv${family} minimum of ${MIN_MTU[family]}; no honest router sends that (add --force to send it anyway)`);
+    throw new UsageError((n) => `${n('mtu', o.mtu)} is below the IPv${family} minimum of ${MIN_MTU[family]}; no honest router sends that (${n('force')} sends it anyway)`);
   }
   // The quoted packet went from the target to the peer, so both are of the target's family.
   for (const [option, text] of [['about', o.about], ['from', o.from]] as const) {

@@ -88,9 +88,10 @@ test('the quoted original is a well-formed packet: UDP and TCP checksums over th
 });
 
 test('inject refuses below the floor without --force, udp/tcp without ports, bad values — before any socket', async () => {
-  await assert.rejects(inject({ target: v4.target, mtu: 60, about: v4.about }), (e: unknown) => e instanceof UsageError && /below the IPv4 minimum of 68.*--force/.test((e as Error).message));
+  // In the library's terms (its options force, srcPort); the CLI says --force, --src-port (test/inject/lab.test.ts).
+  await assert.rejects(inject({ target: v4.target, mtu: 60, about: v4.about }), (e: unknown) => e instanceof UsageError && /^mtu 60 is below the IPv4 minimum of 68.*\(force sends it anyway\)$/.test((e as Error).message));
   await assert.rejects(inject({ target: v6.target, mtu: 1279, about: v6.about }), (e: unknown) => e instanceof UsageError && /1280/.test((e as Error).message));
-  await assert.rejects(inject({ target: v4.target, mtu: 1300, about: v4.about, proto: 'udp' }), (e: unknown) => e instanceof UsageError && /src-port/.test((e as Error).message));
+  await assert.rejects(inject({ target: v4.target, mtu: 1300, about: v4.about, proto: 'udp' }), (e: unknown) => e instanceof UsageError && /the target's \(srcPort\) and the peer's \(port\)/.test((e as Error).message));
   await assert.rejects(inject({ target: v4.target, mtu: 70000, about: v4.about }), UsageError);
   await assert.rejects(inject({ target: v4.target, mtu: 1300, about: v6.about }), UsageError, 'about must be of the target family');
   await assert.rejects(inject({ target: v4.target, mtu: 1300, about: v4.about, srcPort: 70000 }), UsageError);

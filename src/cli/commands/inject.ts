@@ -109,4 +109,5 @@ function toJson(r: InjectResult): Record<string, unknown> {
   return { ...rest, bytes: bytes.toString('hex') };
 }
 
-export const injectCommand: Command = { name: 'inject', help, options, run };
+// The library's port (the peer's) is the port in --about here.
+export const injectCommand: Command = { name: 'inject', help, options, flags: { port: '--about <dst>:<port>' }, run };
