@@ -86,7 +86,7 @@ async function findCommand(argv: string[]): Promise<{ command: Command; rest: st
   return { command: await discover.load(), rest: argv, implied: word?.kind !== 'positional' };
 }
 
-/** --json given as an option (not as some option's value): errors are printed as JSON too. */
+/** --json anywhere among the arguments: errors are printed as JSON too (on stdout, besides stderr's line). */
 function wantsJson(argv: string[]): boolean {
   return argv.includes('--json');
 }

@@ -296,3 +296,19 @@ test('Ctrl-C in demo, also while the network is being built, says "interrupted" 
     assert.deepEqual(left, [], `${when}: namespaces left behind`);
   }
 });
+
+test('no two commands give one option different types (main finds the command among options by them)', async () => {
+  const { commands } = await import('../../src/cli/commands/index.js');
+  const seen = new Map<string, { type: string; by: string }>();
+  for (const entry of commands) {
+    const c = await entry.load();
+    for (const [name, o] of Object.entries(c.options)) {
+      for (const key of [`--${name}`, ...(o.short ? [`-${o.short}`] : [])]) {
+        const prev = seen.get(key);
+        assert.ok(prev === undefined || prev.type === o.type, `${key} is a ${prev?.type} in ${prev?.by} but a ${o.type} in ${c.name}`);
+        seen.set(key, { type: o.type, by: c.name });
+      }
+    }
+  }
+  assert.ok(seen.size > 20, 'every command declares its options');
+});
