@@ -97,7 +97,8 @@ function refuseNumeric(host: string): void {
   if (!parts.every((p) => NUMERIC_PART.test(p) || /^\d+$/.test(p))) return;
   const became = inetAton(host);
   if (became === null) {
-    const why = parts.length > 4 ? `${parts.length} parts, an IPv4 address has 4` : 'a part is too large';
+    const badOctal = parts.find((p) => /^0\d*[89]/.test(p));
+    const why = parts.length > 4 ? `${parts.length} parts, an IPv4 address has 4` : badOctal !== undefined ? `${badOctal} would be octal, which has no 8 or 9` : 'a part is too large';
     throw new UsageError(`'${host}' is not an IPv4 address (${why}), nor a host name (a name's last label is never all digits)`);
   }
   const how = [

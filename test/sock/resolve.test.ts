@@ -52,6 +52,7 @@ test('resolveTarget refuses before any lookup, in the library\'s terms; the CLI 
     ['127.0.0.1:80', undefined, /has a port \(80\): give the host alone, 127\.0\.0\.1/],
     ['[::1]:80', undefined, /has a port \(80\)/],
     ['1.2.3.4.5', undefined, /is not an IPv4 address/],
+    ['08.1.1.1', undefined, /'08\.1\.1\.1' is not an IPv4 address \(08 would be octal, which has no 8 or 9\)/],
     ['::', undefined, /unspecified address/],
     ['::ffff:127.0.0.1', undefined, /IPv4-mapped/],
     ['::1', 4, /^::1 is an IPv6 address, but family 4 was asked for$/],
