@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { doctor, type DoctorCheck, type DoctorResult } from '../../doctor/index.js';
 import { UsageError } from '../../errors.js';
 import { FAMILY_FLAGS, familyFlags, useColor } from '../args.js';
-import { EXIT_FAIL, EXIT_OK, type Command, type Io } from '../command.js';
+import { EXIT_FAIL, EXIT_OK, type Command, type Io, type ParseArgsOptionsConfig } from '../command.js';
 
 const help = `pathmtu doctor — why path MTU discovery fails on this host, and the exact fix for each cause
 
@@ -50,13 +50,10 @@ Exit status: 0 no problem (warnings allowed), 1 a problem was found (or the host
 resolve), 2 usage error.
 `;
 
+const options = { ...FAMILY_FLAGS, json: { type: 'boolean', default: false } } as const satisfies ParseArgsOptionsConfig;
+
 async function run(argv: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    strict: true,
-    allowPositionals: true,
-    options: { ...FAMILY_FLAGS, json: { type: 'boolean', default: false } },
-  });
+  const { values, positionals } = parseArgs({ args: argv, strict: true, allowPositionals: true, options });
   if (positionals.length > 1) throw new UsageError(`expected at most one <host>, got ${positionals.length}: ${positionals.join(' ')}`);
   const family = familyFlags(values['4'], values['6']);
   if (family !== undefined && positionals.length === 0) throw new UsageError(`-${family} applies to a <host>; give one, e.g. pathmtu doctor -${family} example.net`);
@@ -95,4 +92,4 @@ export function renderDoctor(r: DoctorResult, color = false): string {
   return `${lines.join('\n')}\n`;
 }
 
-export const doctorCommand: Command = { name: 'doctor', help, run };
+export const doctorCommand: Command = { name: 'doctor', help, options, run };
