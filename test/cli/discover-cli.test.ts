@@ -53,11 +53,12 @@ test('--help teaches: every command has usage and examples; the top level lists 
   assert.match(d.stdout, /Exit status/);
 });
 
-test('an unknown host is a clear error, exit 1', () => {
-  const r = cli(['no-such-host.invalid', '--method', 'udp']);
+// Looked up inside a lab namespace: it has no route to any real resolver, so the test asks none.
+labTest('an unknown host is a clear error, exit 1', { routers: [] }, async (lab) => {
+  const r = await cliIn(lab, 'client', ['no-such-host.invalid', '--method', 'udp']);
   assert.equal(r.code, 1, r.stderr);
   assert.match(r.stderr, /unknown host 'no-such-host.invalid'/);
-  const j = cli(['no-such-host.invalid', '--json']);
+  const j = await cliIn(lab, 'client', ['no-such-host.invalid', '--json']);
   assert.equal(j.code, 1);
   assert.deepEqual(JSON.parse(j.stdout).error.code, 'ERR_RESOLVE', 'with --json, stdout still parses');
   const u = cli(['discover', 'x', '--max', 'abc', '--json']);
