@@ -39,6 +39,12 @@ export interface Hint {
   pending: boolean;
   /** m+1 of some PTB's m: the size that proves the boundary (a PTB, or silence when rate-limited). */
   above: boolean;
+  /**
+   * The claimed MTU m itself was lost although m+1 drew the PTB: m is only a ceiling, and a smaller
+   * MTU further along may drop m silently (a black hole behind the PTB's router). Its copies are
+   * sent beside the hunt below it, never instead of it.
+   */
+  retry?: boolean;
 }
 
 export type UpperReason = 'max' | 'local' | 'ptb' | 'loss';
@@ -286,10 +292,12 @@ export function assess({ probes, floor, max, rtt, now }: AssessInput): Assessmen
     const st = sizes.get(x);
     if (!probed.has(x)) {
       if (x <= edge) hints.push({ size: x, pending: false, above: above.has(x) });
+    } else if (st && hintSet.has(x + 1) && !st.ptb && st.failures + st.lostNotAlive > 0) {
+      // The claimed MTU itself (x+1 also pointed at), lost: re-probed until its loss is confirmed,
+      // in parallel with the search below it (see Hint.retry).
+      hints.push({ size: x, pending: st.active + st.overdue > 0, above: false, retry: true });
     } else if (st && st.active + st.overdue > 0) {
       hints.push({ size: x, pending: true, above: above.has(x) });
-    } else if (st && hintSet.has(x + 1) && !st.ptb && st.failures + st.lostNotAlive > 0) {
-      hints.push({ size: x, pending: false, above: false }); // the claimed MTU itself (x+1 also pointed at), lost once
     }
   }
 

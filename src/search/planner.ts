@@ -58,23 +58,44 @@ export function plan({ a, floor, free }: PlanInput): number[] {
   };
   const c = (a.lo ?? floor - 1) + 1;
   if (c > a.upper) return out;
-  const needControl = (): boolean => a.lo !== null && !a.smallerInFlight(c);
+  const needControl = (): boolean => a.lo !== null && !a.smallerInFlight(c) && !out.includes(a.lo);
 
   // 0. Total silence so far: is anything there at all? Ask with the smallest size, K times (one
   // more than that on the first ask: a target that rate-limits its answers then shows itself —
   // the first copy answered, the others not).
-  if (!a.anyAnswer) {
-    if (a.active > 0) return out; // the first answers may still come
+  const askFloor = (): void => {
     const st = a.sizes.get(floor);
     const seen = st ? st.overdue + st.lostNotAlive + st.failures : 0;
-    add(floor, Math.max(0, (seen === 0 ? a.confirmations + 1 : a.confirmations) - seen));
+    const pending = st ? st.active : 0;
+    add(floor, Math.max(0, (seen === 0 ? a.confirmations + 1 : a.confirmations) - seen - pending));
+  };
+  if (!a.anyAnswer) {
+    if (a.active > 0) return out; // the first answers may still come
+    askFloor();
     return out;
   }
+  // 0b. Routers answered (PTBs), the target nothing, and probes have already gone lost: does the
+  // target answer this method at all? (It may filter echo, or UDP.) The same question, asked beside
+  // whatever else is worth sending; if the floor stays silent too, the search ends after one more
+  // timeout (update() in search.ts) instead of hunting with a budget of unanswerable probes.
+  if (a.lo === null && [...a.sizes.values()].some((st) => st.lostNotAlive + st.failures > 0)) askFloor();
 
   // 1. PTB-pointed sizes: one round trip to the exact answer when the router told the truth.
+  // A claimed MTU that was itself lost is a ceiling, not an answer: its loss is confirmed like any
+  // other (copies and a control at once, so the losses count), while the hunt below goes on.
   let waitForHint = false;
+  let retrying = false;
   for (const h of a.hints) {
-    if (h.pending) waitForHint = true;
+    if (h.retry) {
+      retrying = true;
+      if (h.pending) continue;
+      const st = a.sizes.get(h.size);
+      const need = a.confirmations - (st?.failures ?? 0);
+      if (need > 0) {
+        if (a.lo !== null && a.lo < h.size && !a.smallerInFlight(h.size) && !out.includes(a.lo)) add(a.lo);
+        add(h.size, need);
+      }
+    } else if (h.pending) waitForHint = true;
     // m+1 just above a delivered m will be answered by silence if the router's burst is spent:
     // send the confirmations at once rather than one per timeout.
     else if (a.icmpExhausted && h.above) {
@@ -82,7 +103,8 @@ export function plan({ a, floor, free }: PlanInput): number[] {
       add(h.size, a.confirmations);
     } else add(h.size);
   }
-  if (out.length > 0 || waitForHint) return out;
+  if (waitForHint || (out.length > 0 && !retrying)) return out;
+  if (out.length >= free) return out;
 
   const sc = a.sizes.get(c);
   const pendingAt = (s: number): number => {
@@ -106,7 +128,7 @@ export function plan({ a, floor, free }: PlanInput): number[] {
   for (let s = c; s <= a.edge; s++) if ((a.sizes.get(s)?.active ?? 0) > 0) return out;
   // Silence expected: the edge was set by loss, or the routers' ICMP burst is spent.
   const lossMode = a.icmpExhausted || (a.edgeBy ? a.edgeBy === 'loss' : a.upperBy === 'loss');
-  let n = free;
+  let n = free - out.length;
   if (!lossMode) n = Math.min(n, PTB_ROUND);
   const w = a.edge - c + 1;
   const k = a.confirmations;

@@ -38,6 +38,8 @@ export interface SimPathModel {
   icmpRateLimit?: RateLimit | null;
   /** Rate limit on the target's answers (UDP method: port unreachable). */
   destRateLimit?: RateLimit;
+  /** The target never answers (it filters this method: echo, or UDP); routers still send PTBs. */
+  silentTarget?: boolean;
   /** The target answers every probe with this unreachable instead of delivering. */
   unreachable?: { icmpType: number; code: number; reason: string };
   /** An on-path forger sends a PTB quoting the probe (valid quote) ahead of the real answer. */
@@ -141,6 +143,7 @@ export class SimPath {
       }
       if (hop.l2Mtu !== undefined && size > hop.l2Mtu) return events;
     }
+    if (this.model.silentTarget) return events;
     if (this.destBucket && !this.destBucket.take(now)) return events;
     if (this.lost()) return events;
     const at = now + this.delay(1);

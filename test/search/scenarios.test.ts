@@ -166,3 +166,44 @@ test('the budget is respected: maxProbes 12 on a black hole ends inexact but hon
   if (!r.result.exact) assert.match(r.result.reason ?? '', /budget/);
   assert.ok(r.result.lowerBound <= 1437 && r.result.upperBound >= 1437);
 });
+
+test('a PTB, then a silent drop further along: the PTB value is a ceiling, losses below it find the black hole', () => {
+  // Issue 9 item 1: r2 says 1480, r3 drops everything above 1400 without a word. Before, the claimed
+  // 1480 was re-probed alone (no control, so its losses never counted) until the budget ran out.
+  const paths: SimPathModel[] = [
+    { hops: [hop(1500), hop(1480), hop(1400, false), hop(1500)], rttMs: 0.3 },
+    { family: 6, hops: [hop(1480), hop(1400, false)], rttMs: 20 },
+    { hops: [hop(1492), hop(1437, false)], rttMs: 30 }, // no plateau at the hole
+    { hops: [hop(1500), hop(1480), hop(1450), hop(1300, false), hop(1500)], rttMs: 10 }, // two PTBs first
+    { hops: [hop(1480), hop(1480, true, { l2Mtu: 1404 })], rttMs: 5 }, // PTB, then an L2 mismatch
+    { family: 6, hops: [hop(1500), hop(1480), hop(1479, false)], rttMs: 10 }, // hole one byte below the claim
+  ];
+  for (const path of paths) {
+    const r = exact(path);
+    assert.equal(r.result.blackHole, true, JSON.stringify(path.hops));
+    assert.ok(r.result.ptbs.some((p) => p.accepted && p.nextHopMtu > r.truePmtu), 'the PTB is kept as a true statement about its link');
+    // a few loss timeouts, not a budget's worth of them
+    assert.ok(r.virtualMs <= 6 * path.rttMs + 300, `${r.virtualMs} ms`);
+  }
+});
+
+test('a target that filters the method while routers still send PTBs: gives up after two timeouts, not the budget', () => {
+  // Issue 9 item 2: the routers' PTBs kept the search hunting (60 probes, 52 s at a 1 s timeout,
+  // since a target that delivers nothing gives no RTT). Now: the floor is asked, and its silence ends it.
+  const paths: SimPathModel[] = [
+    { hops: [hop(1500), hop(1400), hop(1500)], rttMs: 0.3, silentTarget: true },
+    { family: 6, hops: [hop(1480), hop(1420), hop(1500), hop(1500)], rttMs: 30, silentTarget: true },
+    { hops: [hop(1480), hop(1400, false)], rttMs: 5, silentTarget: true }, // a PTB and a black hole
+  ];
+  for (const path of paths) {
+    for (const seed of [1, 2, 3]) {
+      const r = simulate(path, { max: 1500 }, seed);
+      assert.equal(r.result.pmtu, null);
+      assert.equal(r.result.exact, false);
+      assert.match(r.result.reason ?? '', /no answer from the target/);
+      assert.ok(r.result.ptbs.length > 0, 'the routers did answer');
+      assert.ok(r.virtualMs <= 2 * 1000 + 10 * path.rttMs, `${r.virtualMs} ms`); // two initial timeouts
+      assert.ok(r.probes <= 25, `${r.probes} probes`);
+    }
+  }
+});

@@ -1,6 +1,7 @@
 // Issue 3: with 5% random loss (each way), 1,000 seeded runs never report more than the true PMTU
 // and are exact in at least 99%. Paths vary with the seed: clean, black holes, L2 mismatch,
-// successive reductions, jumbo, rate-limited destination, PTBs without a number; RTT 0.2-100 ms.
+// successive reductions, jumbo, rate-limited destination, PTBs without a number, a PTB followed by
+// a black hole; RTT 0.2-100 ms.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { simulate, type SimHop, type SimPathModel } from '../../src/search/simulate.js';
@@ -16,6 +17,7 @@ const PATHS: SimPathModel[] = [
   { hops: [hop(1500), hop(1280), hop(1500)], rttMs: 20, destRateLimit: { burst: 6, perSec: 1 } },
   { hops: [hop(1500), hop(1400, true, { ptbLie: 0 }), hop(1500)], rttMs: 50 },
   { family: 6, hops: [hop(1500), hop(1420, false), hop(1500)], rttMs: 10 },
+  { hops: [hop(1500), hop(1480), hop(1400, false), hop(1500)], rttMs: 20 }, // a PTB, then a black hole
 ];
 
 test('5% random loss: 1,000 seeded runs never above the true PMTU, >= 99% exact, <= 60 probes', () => {
