@@ -8,6 +8,8 @@ import type { Prober, ProbeOutcome, Ignored, Direction } from '../probe/prober.j
 import { PathMtuSearch, type SearchResult } from '../search/index.js';
 import { interfaceMtu, kernelPathMtu } from './local-mtu.js';
 import { openMethod, methodOrder } from './methods.js';
+import { Scout } from './scout.js';
+import { DEFAULT_MIN_TIMEOUT_MS } from '../search/rtt.js';
 import { resolveTarget } from '../sock/resolve.js';
 
 export type MethodChoice = MethodName | 'auto';
@@ -118,43 +120,117 @@ export async function discover(target: string, options: DiscoverOptions = {}): P
   let totalProbes = 0;
   let permissionError: PermissionError | undefined;
 
-  const skip = new Set<MethodName>();
+  // Every permitted method, opened up front (a missing privilege only rules that one out).
+  const open: Prober[] = [];
   for (const method of order) {
-    if (skip.has(method)) continue;
-    let prober: Prober;
+    // icmp-dgram sends the same echo requests as icmp, from another socket: no second chance there.
+    if (method === 'icmp-dgram' && open.some((p) => p.method === 'icmp')) continue;
     try {
-      prober = openMethod(method, family, { port: options.port });
+      const prober = openMethod(method, family, { port: options.port });
+      // A socket waiting its turn must not throw an unhandled 'error' event; once its search runs,
+      // runSearch listens and fails the run on errors.
+      prober.on('error', () => {});
+      open.push(prober);
     } catch (err) {
       if (err instanceof PermissionError && order.length > 1) {
         permissionError ??= err;
         tried.push({ method, outcome: `unavailable: ${err.needed} needed` });
         continue;
       }
+      for (const p of open) p.close();
       throw err;
     }
-    options.onEvent?.({ type: 'method', method, direction: prober.direction });
-    let run: RunResult;
-    const hasFallback = order.indexOf(method) < order.length - 1;
-    try {
-      run = await runSearch(prober, address, family, floor, max, localMtu, options, started, hasFallback);
-    } finally {
-      prober.close();
+  }
+  const closed = new Set<Prober>();
+  const close = (p: Prober): void => {
+    if (closed.has(p)) return;
+    closed.add(p);
+    p.close();
+  };
+
+  try {
+    let index = 0;
+    let rttHintMs: number | undefined;
+    let scout: Scout | undefined;
+    while (index < open.length) {
+      const prober = open[index];
+      const method = prober.method;
+      const hasFallback = index < open.length - 1;
+      options.onEvent?.({ type: 'method', method, direction: prober.direction });
+      // auto, first method: scout the others at the same moment (see scout.ts). When one of them
+      // answers and this one has delivered nothing a few of its round trips later, switch to it.
+      const race = index === 0 && hasFallback ? new AbortController() : undefined;
+      let deliveredHere = false;
+      let switchTimer: NodeJS.Timeout | undefined;
+      if (race) {
+        const scoutStarted = performance.now();
+        scout = new Scout(open.slice(1), address, {
+          size: floor,
+          onProbe: (m, size, token) => publish(options, { type: 'probe', method: m, size, token, atMs: performance.now() - started }),
+          onOutcome: (m, outcome) => publish(options, { type: 'outcome', method: m, outcome, atMs: performance.now() - started }),
+          onAnswer: (a) => {
+            if (deliveredHere || switchTimer) return;
+            // The first method's small probes went out with the scout's: give them the same time to
+            // come back as the answer took, several times over, with the search's timeout floor.
+            const waitMs = Math.max(DEFAULT_MIN_TIMEOUT_MS, 4 * a.rttMs) - (performance.now() - scoutStarted);
+            switchTimer = setTimeout(() => {
+              if (!deliveredHere) race.abort();
+            }, Math.max(0, waitMs));
+          },
+        });
+        totalProbes += scout.sent;
+      }
+      let run: RunResult;
+      try {
+        run = await runSearch(prober, address, family, floor, max, localMtu, options, started, hasFallback, {
+          ...(race ? { switchSignal: race.signal } : {}),
+          ...(rttHintMs !== undefined ? { rttHintMs } : {}),
+          onDelivered: () => {
+            deliveredHere = true;
+            if (switchTimer) clearTimeout(switchTimer);
+          },
+        });
+      } finally {
+        if (switchTimer) clearTimeout(switchTimer);
+        close(prober);
+      }
+      last = { run, method, direction: prober.direction };
+      totalProbes += run.totalProbes;
+      const answered = run.result.lowerBound >= floor && run.deliveredAny;
+      if (answered || run.aborted || !hasFallback || run.unreachable) {
+        tried.push({ method, outcome: answered ? 'answered' : run.aborted ? 'aborted' : 'no answer' });
+        break;
+      }
+      // Where to go next: the most preferred method the scout heard from, else the next in order.
+      const heard = scout?.best();
+      let next = index + 1;
+      if (heard !== undefined && heard.index + 1 > index) {
+        next = heard.index + 1;
+        rttHintMs = heard.rttMs;
+      }
+      scout?.stop();
+      const switched = run.switched && heard !== undefined;
+      const why = switched
+        ? `${address} delivered nothing to ${method} while ${open[next].method} answered in ${heard.rttMs.toFixed(1)} ms`
+        : `${address} did not answer ${method} probes`;
+      tried.push({ method, outcome: switched ? `no answer: ${open[next].method} answered instead` : 'no answer: falling back' });
+      for (let skipped = index + 1; skipped < next; skipped++) {
+        tried.push({ method: open[skipped].method, outcome: 'no answer to the first small probes: skipped' });
+        close(open[skipped]);
+      }
+      options.onEvent?.({ type: 'fallback', from: method, reason: why });
+      index = next;
     }
-    last = { run, method, direction: prober.direction };
-    totalProbes += run.totalProbes;
-    const answered = run.result.lowerBound >= floor && run.deliveredAny;
-    if (answered || run.aborted || !hasFallback || run.unreachable) {
-      tried.push({ method, outcome: answered ? 'answered' : run.aborted ? 'aborted' : 'no answer' });
-      break;
-    }
-    const reason = `${address} did not answer ${method} probes`;
-    if (method === 'icmp') skip.add('icmp-dgram'); // the same echo requests, from another socket
-    tried.push({ method, outcome: 'no answer: falling back' });
-    options.onEvent?.({ type: 'fallback', from: method, reason });
+    if (scout) scout.stop();
+  } finally {
+    for (const p of open) close(p);
   }
   if (last === undefined) throw permissionError ?? new UsageError('no probe method is available');
 
   const r = last.run.result;
+  // Nothing delivered, no unreachable, not interrupted, not a hop limit: the method is filtered.
+  const silent = !last.run.deliveredAny && !last.run.unreachable && !last.run.aborted && r.lowerBound === 0 && !r.reason?.startsWith('time exceeded');
+  const reason = silent ? silentReason(address, last.method, tried, r.ptbs.length > 0, options.port) : r.reason;
   return {
     target,
     address,
@@ -176,8 +252,30 @@ export async function discover(target: string, options: DiscoverOptions = {}): P
     methodsTried: tried,
     ignored: Object.fromEntries(last.run.ignored),
     aborted: last.run.aborted,
-    ...(r.reason !== undefined ? { reason: r.reason } : {}),
+    ...(reason !== undefined ? { reason } : {}),
   };
+}
+
+/** What the silence means and what to try, naming the methods (issue 9 item 2). */
+function silentReason(address: string, method: MethodName, tried: DiscoverResult['methodsTried'], routersAnswered: boolean, port?: number): string {
+  const what: Record<MethodName, string> = {
+    icmp: 'ICMP echo requests',
+    'icmp-dgram': 'ICMP echo requests',
+    udp: 'UDP probes (no port unreachable came back)',
+    tcp: `TCP SYNs to port ${port ?? 443}`,
+  };
+  const routers = routersAnswered ? ' (routers on the way did answer)' : '';
+  const silentMethods = tried.filter((t) => t.outcome.startsWith('no answer')).map((t) => t.method);
+  if (silentMethods.length > 1) {
+    return `${address} answered none of the methods tried (${silentMethods.join(', ')})${routers}: it may be down, or filter them all; try --method tcp -p <a port it serves>`;
+  }
+  const others: Record<MethodName, string> = {
+    icmp: '--method udp, or --method tcp -p <a port it serves>',
+    'icmp-dgram': '--method udp, or --method tcp -p <a port it serves> (root)',
+    udp: '--method icmp (root) or icmp-dgram, or --method tcp -p <a port it serves> (root)',
+    tcp: 'another port with -p (one the host serves), or --method icmp / udp',
+  };
+  return `${address} answered none of the ${method} probes, not even the smallest${routers}: it or a firewall drops ${what[method]}; try ${others[method]}`;
 }
 
 interface RunResult {
@@ -186,6 +284,8 @@ interface RunResult {
   deliveredAny: boolean;
   unreachable: boolean;
   aborted: boolean;
+  /** Ended because another method answered while this one delivered nothing (auto's scout). */
+  switched: boolean;
   ignored: Map<string, number>;
 }
 
@@ -200,6 +300,7 @@ function runSearch(
   options: DiscoverOptions,
   started: number,
   hasFallback: boolean,
+  extra: { switchSignal?: AbortSignal; rttHintMs?: number; onDelivered?: () => void } = {},
 ): Promise<RunResult> {
   const now = (): number => performance.now() - started;
   const search = new PathMtuSearch(
@@ -210,6 +311,7 @@ function runSearch(
       maxIsLocal: max >= Math.min(localMtu, LARGEST_PACKET[family]),
       ...(options.timeoutMs !== undefined ? { maxTimeoutMs: options.timeoutMs } : {}),
       ...(options.maxProbes !== undefined ? { maxProbes: options.maxProbes } : {}),
+      ...(extra.rttHintMs !== undefined ? { rttHintMs: extra.rttHintMs } : {}),
     },
     now(),
   );
@@ -226,15 +328,16 @@ function runSearch(
     let sending = false;
     const pending: Array<[number, ProbeOutcome]> = [];
 
-    const finish = (aborted: boolean): void => {
+    const finish = (aborted: boolean, switched = false): void => {
       if (done) return;
       done = true;
       if (timer) clearTimeout(timer);
       options.signal?.removeEventListener('abort', onAbort);
+      extra.switchSignal?.removeEventListener('abort', onSwitch);
       prober.off('outcome', onOutcome);
       prober.off('ignored', onIgnored);
       prober.off('error', onError);
-      resolve({ result: search.result(), totalProbes: sent, deliveredAny, unreachable, aborted, ignored: prober.ignoredCounts });
+      resolve({ result: search.result(), totalProbes: sent, deliveredAny, unreachable, aborted, switched, ignored: prober.ignoredCounts });
     };
 
     const pump = (): void => {
@@ -278,7 +381,10 @@ function runSearch(
       }
       const st = tokens.get(token);
       if (st === undefined || done) return;
-      if (outcome.kind === 'delivered') deliveredAny = true;
+      if (outcome.kind === 'delivered' && !deliveredAny) {
+        deliveredAny = true;
+        extra.onDelivered?.();
+      }
       if (outcome.kind === 'unreachable') unreachable = true;
       const ev = { type: 'outcome' as const, method: prober.method, outcome, atMs: now() };
       options.onEvent?.(ev);
@@ -293,14 +399,21 @@ function runSearch(
       reject(err);
     };
     const onAbort = (): void => finish(true);
+    const onSwitch = (): void => finish(false, true);
 
     prober.on('outcome', onOutcome);
     prober.on('ignored', onIgnored);
     prober.on('error', onError);
     if (options.signal?.aborted) return finish(true);
     options.signal?.addEventListener('abort', onAbort, { once: true });
+    extra.switchSignal?.addEventListener('abort', onSwitch, { once: true });
     pump();
   });
+}
+
+function publish(options: DiscoverOptions, ev: DiscoverEvent & { type: 'probe' | 'outcome' }): void {
+  options.onEvent?.(ev);
+  if (probeChannel.hasSubscribers) probeChannel.publish(ev);
 }
 
 /** One entry per (router, value, verdict): a router answers every oversized probe alike. */

@@ -1,0 +1,95 @@
+// The scout: which of the other permitted methods does the target answer? While auto's first method
+// runs its search, a couple of small probes of every other method go out at the same moment, so that
+// when the first one turns out to be filtered (a host that drops echo, or UDP) the fallback is known
+// after one round trip instead of after a search's worth of timeouts (issue 9 item 3).
+import type { Prober, ProbeOutcome } from '../probe/prober.js';
+import type { MethodName } from '../probe/outcome.js';
+
+export interface ScoutAnswer {
+  /** Index into the probers the scout was given (their order is the order of preference). */
+  index: number;
+  method: MethodName;
+  rttMs: number;
+  /** Milliseconds after the scout started. */
+  atMs: number;
+}
+
+export interface ScoutOptions {
+  /** Size of each probe: small, so that no path MTU stands in its way (the floor). */
+  size: number;
+  /** Probes per method, sent at once (default 2: one random loss does not hide a method). */
+  copies?: number;
+  /** Each probe sent, for --verbose and the diagnostics channel. */
+  onProbe?: (method: MethodName, size: number, token: number) => void;
+  /** Each outcome of a scout probe. */
+  onOutcome?: (method: MethodName, outcome: ProbeOutcome) => void;
+  /** The first delivery of each method. */
+  onAnswer?: (answer: ScoutAnswer) => void;
+}
+
+export class Scout {
+  /** First delivery per prober index. */
+  readonly answers = new Map<number, ScoutAnswer>();
+  sent = 0;
+  private readonly started = performance.now();
+  /** Methods whose socket failed while scouting: not a fallback. */
+  readonly failed = new Set<number>();
+  private readonly listeners: Array<[Prober, (token: number, o: ProbeOutcome) => void, (err: Error) => void]> = [];
+  private stopped = false;
+
+  constructor(
+    private readonly probers: readonly Prober[],
+    address: string,
+    private readonly opts: ScoutOptions,
+  ) {
+    const copies = opts.copies ?? 2;
+    this.probers.forEach((prober, index) => {
+      const mine = new Set<number>();
+      const onOutcome = (token: number, o: ProbeOutcome): void => {
+        if (this.stopped || !mine.has(token)) return;
+        opts.onOutcome?.(prober.method, o);
+        if (o.kind !== 'delivered' || this.answers.has(index)) return;
+        const answer = { index, method: prober.method, rttMs: o.rttMs, atMs: performance.now() - this.started };
+        this.answers.set(index, answer);
+        opts.onAnswer?.(answer);
+      };
+      // A socket error here must not go unheard (an EventEmitter throws an unhandled 'error').
+      const onError = (): void => {
+        this.failed.add(index);
+      };
+      prober.on('outcome', onOutcome);
+      prober.on('error', onError);
+      this.listeners.push([prober, onOutcome, onError]);
+      const size = Math.max(opts.size, prober.minSize);
+      for (let i = 0; i < copies; i++) {
+        try {
+          const token = prober.send(address, size);
+          mine.add(token);
+          this.sent++;
+          opts.onProbe?.(prober.method, size, token);
+        } catch {
+          // A method that cannot even send (no route for it, a local refusal) is simply not a fallback.
+          break;
+        }
+      }
+    });
+  }
+
+  /** The most preferred method that answered, or undefined. */
+  best(): ScoutAnswer | undefined {
+    let best: ScoutAnswer | undefined;
+    for (const a of this.answers.values()) {
+      if (!this.failed.has(a.index) && (best === undefined || a.index < best.index)) best = a;
+    }
+    return best;
+  }
+
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const [p, onOutcome, onError] of this.listeners) {
+      p.off('outcome', onOutcome);
+      p.off('error', onError);
+    }
+  }
+}
