@@ -1,14 +1,17 @@
-// npm run bench [-- --quick] [-- --only peers|trace|search|codec] [-- --reps N] [-- --timeout S]
+// npm run bench [-- --quick] [-- --only peers|trace|search|codec|hard] [-- --reps N] [-- --timeout S]
 // Prints, in order: (1) discover, pathmtu vs peers on fresh lab paths, (2) trace rows, (3) the search
-// on the simulated path (virtual time), (4) codec and checksum throughput. Medians and ratios only:
-// nothing here asserts a speed, it reports one (the targets from the issues are printed beside it).
+// on the simulated path (virtual time), (4) codec and checksum throughput, (5) discover on issue 9's
+// harder paths (a filtered method, a silent one, a PTB then a black hole) beside tracepath and
+// scamper. Medians and ratios only: nothing here asserts a speed, it reports one (the targets from
+// the issues are printed beside it).
 import { parseArgs } from 'node:util';
 import { LabError } from '../src/errors.js';
 import { runCodecBench } from './codec.js';
+import { runHardBench } from './hard.js';
 import { measurePeers, renderPeers, renderTrace, writeJson } from './peers.js';
 import type { Role } from './lib/tools.js';
 
-const PARTS = ['peers', 'trace', 'search', 'codec'] as const;
+const PARTS = ['peers', 'trace', 'search', 'codec', 'hard'] as const;
 type Part = (typeof PARTS)[number];
 
 function usage(message: string): never {
@@ -70,4 +73,16 @@ if (want('search')) {
 if (want('codec')) {
   section('4. codecs and checksum');
   console.log(await runCodecBench());
+}
+
+if (want('hard')) {
+  try {
+    const out = await runHardBench({ reps, timeoutMs: timeoutS * 1000 });
+    section('5. discover on harder paths (issue 9): pathmtu vs tracepath, scamper');
+    console.log(out);
+  } catch (e) {
+    if (!(e instanceof LabError)) throw e;
+    section('5. discover on harder paths (issue 9)');
+    console.log(`skipped: ${e.message}`);
+  }
 }

@@ -25,6 +25,9 @@ const SCENARIOS: Array<[string, SimPathModel]> = [
   ['black hole, dest bucket empty (run right after a run)', {
     ...hole(1), destRateLimit: { burst: 6, perSec: 1, initial: 0 },
   }],
+  // issue 9: a PTB says 1480, a later router drops its PTBs at a 1400 link (goal: exact <= 1 s)
+  ['PTB 1480, then a silent 1400 link, 0.2 ms RTT', { hops: [hop(1500), hop(1480), hop(1400, false), hop(1500)], rttMs: 0.2 }],
+  ['PTB 1480, then a silent 1400 link, 100 ms RTT', { hops: [hop(1500), hop(1480), hop(1400, false), hop(1500)], rttMs: 100 }],
 ];
 
 interface Row {
