@@ -2,7 +2,9 @@
 //
 // Rounds: the first sends the interface MTU, the common plateaus below it and a binary split, all
 // at once. Then, in order of preference:
+//  0. nothing delivered yet and probes already lost: the floor, K times (is the target there at all?);
 //  1. sizes a PTB pointed at (its next-hop MTU m to confirm by delivery, m+1 to prove the boundary);
+//     when m itself vanishes, m is only a ceiling: its loss is confirmed while 2-3 hunt below it;
 //  2. when the size just above the largest delivered one (c = lo+1) is itself suspect, enough copies
 //     of c to confirm the loss (plus a smaller "control" probe that proves the path alive);
 //  3. otherwise a parallel k-ary split of [c, edge], or every size in it when few are left.
