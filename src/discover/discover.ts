@@ -227,10 +227,16 @@ export async function discover(target: string, options: DiscoverOptions = {}): P
   }
   if (last === undefined) throw permissionError ?? new UsageError('no probe method is available');
 
+  // In the order of preference; the unavailable ones were found when opening them all up front,
+  // and those after the method that ended the run were never needed.
+  const lastAt = order.indexOf(last.method);
+  const methodsTried = tried
+    .filter((t) => order.indexOf(t.method) <= lastAt)
+    .sort((a, b) => order.indexOf(a.method) - order.indexOf(b.method));
   const r = last.run.result;
   // Nothing delivered, no unreachable, not interrupted, not a hop limit: the method is filtered.
   const silent = !last.run.deliveredAny && !last.run.unreachable && !last.run.aborted && r.lowerBound === 0 && !r.reason?.startsWith('time exceeded');
-  const reason = silent ? silentReason(address, last.method, tried, r.ptbs.length > 0, options.port) : r.reason;
+  const reason = silent ? silentReason(address, last.method, methodsTried, r.ptbs.length > 0, options.port) : r.reason;
   return {
     target,
     address,
@@ -249,7 +255,7 @@ export async function discover(target: string, options: DiscoverOptions = {}): P
     blackHole: r.blackHole,
     unreachable: last.run.unreachable,
     ...(r.blackHoleAbove !== undefined ? { blackHoleAbove: r.blackHoleAbove } : {}),
-    methodsTried: tried,
+    methodsTried,
     ignored: Object.fromEntries(last.run.ignored),
     aborted: last.run.aborted,
     ...(reason !== undefined ? { reason } : {}),
