@@ -197,7 +197,12 @@ export async function discover(target: string, options: DiscoverOptions = {}): P
       last = { run, method, direction: prober.direction };
       totalProbes += run.totalProbes;
       const answered = run.result.lowerBound >= floor && run.deliveredAny;
-      if (answered || run.aborted || !hasFallback || run.unreachable) {
+      // "Unreachable" for this method only (a REJECT rule for echo, say) while another method is
+      // answered: that one is the fallback. A host or network unreachable silences the scout too;
+      // it is given a few of the unreachable's round trips to show that.
+      const rejected =
+        run.unreachable && !answered && index === 0 && scout !== undefined && (await scout.waitForAnswer(Math.max(DEFAULT_MIN_TIMEOUT_MS, 3 * scout.ageMs))) !== undefined;
+      if (answered || run.aborted || !hasFallback || (run.unreachable && !rejected)) {
         tried.push({ method, outcome: answered ? 'answered' : run.aborted ? 'aborted' : 'no answer' });
         break;
       }
@@ -209,11 +214,12 @@ export async function discover(target: string, options: DiscoverOptions = {}): P
         rttHintMs = heard.rttMs;
       }
       scout?.stop();
-      const switched = run.switched && heard !== undefined;
+      const switched = (run.switched || rejected) && heard !== undefined;
+      const refusal = rejected ? (run.result.reason ?? 'unreachable') : 'no answer';
       const why = switched
-        ? `${address} delivered nothing to ${method} while ${open[next].method} answered in ${heard.rttMs.toFixed(1)} ms`
+        ? `${address} ${rejected ? `refused ${method}` : `delivered nothing to ${method}`} while ${open[next].method} answered in ${heard.rttMs.toFixed(1)} ms`
         : `${address} did not answer ${method} probes`;
-      tried.push({ method, outcome: switched ? `no answer: ${open[next].method} answered instead` : 'no answer: falling back' });
+      tried.push({ method, outcome: switched ? `${refusal}: ${open[next].method} answered instead` : 'no answer: falling back' });
       for (let skipped = index + 1; skipped < next; skipped++) {
         tried.push({ method: open[skipped].method, outcome: 'no answer to the first small probes: skipped' });
         close(open[skipped]);

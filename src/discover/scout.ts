@@ -36,6 +36,7 @@ export class Scout {
   readonly failed = new Set<number>();
   private readonly listeners: Array<[Prober, (token: number, o: ProbeOutcome) => void, (err: Error) => void]> = [];
   private stopped = false;
+  private readonly waiters = new Set<() => void>();
 
   constructor(
     private readonly probers: readonly Prober[],
@@ -52,6 +53,7 @@ export class Scout {
         const answer = { index, method: prober.method, rttMs: o.rttMs, atMs: performance.now() - this.started };
         this.answers.set(index, answer);
         opts.onAnswer?.(answer);
+        for (const w of [...this.waiters]) w();
       };
       // A socket error here must not go unheard (an EventEmitter throws an unhandled 'error').
       const onError = (): void => {
@@ -84,9 +86,30 @@ export class Scout {
     return best;
   }
 
+  /** The most preferred answer so far, or the first to come within `ms` (undefined when none does). */
+  waitForAnswer(ms: number): Promise<ScoutAnswer | undefined> {
+    const now = this.best();
+    if (now !== undefined || this.stopped) return Promise.resolve(now);
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.waiters.delete(done);
+        resolve(this.best());
+      };
+      const timer = setTimeout(done, ms);
+      this.waiters.add(done);
+    });
+  }
+
+  /** Milliseconds since the scout's probes went out. */
+  get ageMs(): number {
+    return performance.now() - this.started;
+  }
+
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
+    for (const w of [...this.waiters]) w();
     for (const [p, onOutcome, onError] of this.listeners) {
       p.off('outcome', onOutcome);
       p.off('error', onError);

@@ -139,6 +139,9 @@ export function serverRules(s: ServerSpec): string | undefined {
   const rules: string[] = [];
   if (s.dropUdp) rules.push('meta l4proto udp drop');
   if (s.dropEcho) rules.push('icmp type echo-request drop', 'icmpv6 type echo-request drop');
+  if (s.rejectEcho) {
+    rules.push('icmp type echo-request reject with icmp type admin-prohibited', 'icmpv6 type echo-request reject with icmpv6 type admin-prohibited');
+  }
   if (s.blockPtbIn) rules.push('icmp type destination-unreachable icmp code 4 drop', 'icmpv6 type packet-too-big drop');
   if (s.dropIcmpIn) {
     rules.push(

@@ -54,6 +54,8 @@ export interface ServerSpec extends NodeSpec {
   dropUdp?: boolean;
   /** Drop incoming echo requests (v4 and v6). */
   dropEcho?: boolean;
+  /** Refuse incoming echo requests with an ICMP "administratively prohibited" (a REJECT rule). */
+  rejectEcho?: boolean;
   /** Drop all incoming ICMP (v6: all but neighbour discovery, which IPv6 cannot live without). */
   dropIcmpIn?: boolean;
   /** Drop incoming frag-needed / packet-too-big only. */

@@ -193,3 +193,19 @@ labTest(
     }
   },
 );
+
+labTest(
+  'auto at a host that rejects echo (admin-prohibited, 2 hops): an unreachable for one method is a fallback, not the end',
+  { routers: [{}], links: [{}, { mtu: 1400 }], server: { rejectEcho: true } },
+  async (lab) => {
+    for (const f of families) {
+      const r = await run(lab, f, { method: 'auto' });
+      const label = show(r);
+      assert.equal(r.method, 'udp', label);
+      assert.equal(r.pmtu, 1400, label);
+      assert.equal(r.exact, true, label);
+      assert.equal(r.unreachable, false, label);
+      assert.match(r.methodsTried[0].outcome, /administratively prohibited.*udp answered instead/, label);
+    }
+  },
+);
