@@ -1,6 +1,7 @@
 // discover(): the largest IP packet that crosses the path to a host without fragmentation.
 // Orchestration only: the search (src/search) decides what to probe and when it knows; a Prober
-// (src/probe) turns orders into packets and answers into outcomes. Timers live here, one at a time.
+// (src/probe) turns orders into packets and answers into outcomes. Timers live here: the search's
+// wake-up, and under auto the deadline for switching to a method the scout heard from.
 import { channel } from 'node:diagnostics_channel';
 import { AbortError, PermissionError, UsageError } from '../errors.js';
 import { MIN_MTU, type Family, type MethodName } from '../probe/outcome.js';
@@ -17,7 +18,11 @@ export type MethodChoice = MethodName | 'auto';
 export interface DiscoverOptions {
   /** Address family: 4 or 6 (default: what the name resolves to first). */
   family?: Family;
-  /** Probe method (default 'auto': icmp when privileged, else icmp-dgram, else udp; falls back when unanswered). */
+  /**
+   * Probe method (default 'auto': icmp when privileged, else icmp-dgram, else udp, then tcp). auto
+   * sends two small probes of every other permitted method alongside the first one's search and
+   * switches to the most preferred one that answers when the first delivers nothing (scout.ts).
+   */
   method?: MethodChoice;
   /** Largest size to consider (default: the MTU of the interface the route leaves by). */
   max?: number;
