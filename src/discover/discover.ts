@@ -178,8 +178,12 @@ export async function discover(target: string, options: DiscoverOptions = {}): P
             // The first method's small probes went out with the scout's: give them the same time to
             // come back as the answer took, several times over, with the search's timeout floor.
             const waitMs = Math.max(DEFAULT_MIN_TIMEOUT_MS, 4 * a.rttMs) - (performance.now() - scoutStarted);
+            // setImmediate: on a busy host the timer may fire with this method's answer already
+            // waiting in its socket; the poll phase reads it first, then the check phase decides.
             switchTimer = setTimeout(() => {
-              if (!deliveredHere) race.abort();
+              setImmediate(() => {
+                if (!deliveredHere) race.abort();
+              });
             }, Math.max(0, waitMs));
           },
         });
