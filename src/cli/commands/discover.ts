@@ -27,8 +27,10 @@ Options:
                          udp         UDP to closed ports, answers via the error queue; no privilege
                                      needed; measures the forward path only
                          tcp         TCP SYN padded to size (root); for hosts that pass only TCP
-                       auto tries icmp, icmp-dgram, udp, tcp in turn: the first one permitted,
-                       falling back when the host does not answer it
+                       auto searches with the first permitted of icmp, icmp-dgram, udp, tcp and,
+                       in the same first round, sends two small probes of each other permitted
+                       method: when the host answers only another one, it switches within a
+                       few round trips; a method the host never answers is given up in ~2 s
       --max N          largest size to try (default: the MTU of the outgoing interface)
       --min N          smallest size to try (default: 68 for IPv4, 1280 for IPv6)
   -p, --port N         tcp: destination port (default 443); udp: first port (default 33434)
