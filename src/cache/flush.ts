@@ -19,7 +19,10 @@ import { listCache, lookupCache, type CacheEntry, type CacheOptions } from './re
 export interface FlushResult {
   /** Entries that were cached before and are gone now. */
   removed: CacheEntry[];
-  /** IPv4 can only be flushed as a whole: true when other IPv4 entries than the asked one went too. */
+  /**
+   * IPv4 can only be flushed as a whole: true when an IPv4 host was asked for and the whole IPv4
+   * cache was flushed for it (whether or not that host had an entry of its own).
+   */
   flushedAllIpv4: boolean;
   /** Entries still cached afterwards (in the families flushed). */
   remaining: CacheEntry[];
@@ -71,11 +74,12 @@ export async function flushCache(host?: string, opts: CacheOptions = {}): Promis
   }
   // For one host, a route get first: it also binds a fresh IPv4 exception to a route, without
   // which the kernel's dump would not list it (see listCache).
-  const hostCached = address !== undefined ? (await lookupCache(address, { ...opts, family })).cached : false;
+  if (address !== undefined) await lookupCache(address, { ...opts, family });
   const before = await listCache({ ...opts, ...(family ? { family } : {}) });
   const targets = before.filter((e) => address === undefined || e.destination === address);
   const v6 = targets.filter((e) => e.family === 6);
-  const wantV4 = family !== 6 && (address === undefined || (family === 4 && hostCached));
+  // IPv4 has no per-host removal: an IPv4 host, or no host, flushes every IPv4 entry.
+  const wantV4 = family !== 6;
   if (wantV4) flushIpv4();
   if (v6.length > 0) {
     const sock = NetlinkSocket.open();
@@ -90,7 +94,7 @@ export async function flushCache(host?: string, opts: CacheOptions = {}): Promis
   const removed = before.filter((e) => !still.has(`${e.family}/${e.destination}`));
   return {
     removed,
-    flushedAllIpv4: wantV4 && address !== undefined && removed.some((e) => e.family === 4 && e.destination !== address),
+    flushedAllIpv4: wantV4 && address !== undefined,
     remaining: after,
   };
 }

@@ -144,3 +144,40 @@ labTest('listing: a fresh IPv4 exception shows in the dump only once a route loo
   assert.equal(f.flushedAllIpv4, true);
   assert.equal((await ipRouteGet(lab, 'server', r1)).mtu, null);
 });
+
+labTest('flushing an IPv4 host with no entry of its own flushes every IPv4 entry, as --help says (and leaves IPv6 alone)', SPEC, async (lab) => {
+  ensureBuilt();
+  // The server caches entries for router 1's far address (v4 and v6), none for the client.
+  const r1 = { v4: lab.routerAddress(1, 4, 'out'), v6: lab.routerAddress(1, 6, 'out') };
+  await inNode(lab, 'client', async () => {
+    await inject({ target: lab.server.v4, mtu: 1400, about: r1.v4 });
+    await inject({ target: lab.server.v6, mtu: 1400, about: r1.v6 });
+  });
+  for (const d of [r1.v4, r1.v6]) assert.equal((await waitFor(() => inNode(lab, 'server', () => readCache(d)), (r) => r.cached)).mtu, 1400, d);
+  assert.equal((await ipRouteGet(lab, 'server', lab.client.v4)).mtu, null, 'the client itself has no entry');
+
+  const human = await cli(lab, 'server', ['cache', '--flush', lab.client.v4]);
+  assert.equal(human.code, 0, human.stderr);
+  assert.match(human.stdout, new RegExp(`removed 1 cached path MTU: ${r1.v4.replace(/\./g, '\\.')} \\(1400\\)`));
+  assert.match(human.stdout, /every IPv4 entry was flushed/);
+  assert.equal((await ipRouteGet(lab, 'server', r1.v4)).mtu, null, 'the leftover IPv4 entry is gone');
+  assert.equal((await ipRouteGet(lab, 'server', r1.v6)).mtu, 1400, 'IPv6 entries stay');
+
+  // Again, with nothing left in IPv4 at all: the JSON says the flush happened and removed nothing.
+  const json = await cli(lab, 'server', ['cache', '--flush', lab.client.v4, '--json']);
+  assert.equal(json.code, 0, json.stderr);
+  const f = JSON.parse(json.stdout) as { removed: unknown[]; flushedAllIpv4: boolean; remaining: unknown[] };
+  assert.deepEqual(f.removed, []);
+  assert.equal(f.flushedAllIpv4, true);
+  assert.deepEqual(f.remaining, [], 'remaining lists the flushed family only');
+
+  const help = await cli(lab, 'server', ['cache', '--help']);
+  assert.equal(help.code, 0);
+  assert.match(help.stdout.replace(/\s+/g, ' '), /flushing an IPv4 host flushes every IPv4 entry .* also when that host has no entry of its own/);
+
+  // An IPv6 host with no entry of its own removes nothing: IPv6 entries go one by one.
+  const v6 = await inNode(lab, 'server', () => flushCache(lab.client.v6));
+  assert.deepEqual(v6.removed, []);
+  assert.equal(v6.flushedAllIpv4, false);
+  assert.deepEqual(v6.remaining.map((e) => e.destination), [r1.v6]);
+});

@@ -29,8 +29,9 @@ cross-checked with IP_MTU / IPV6_MTU on a UDP socket connected to it: the MTU th
 really use (nothing is sent).
 
 Flushing: IPv6 entries are removed one by one. IPv4 has no per-host removal in Linux: flushing an
-IPv4 host flushes every IPv4 entry (net.ipv4.route.flush, like 'ip route flush cache'), and the
-output says so. Needs root (CAP_NET_ADMIN).
+IPv4 host flushes every IPv4 entry (net.ipv4.route.flush, like 'ip route flush cache'), also when
+that host has no entry of its own (a leftover entry for another address still clamps, e.g., the
+TCP MSS towards it), and the output says so. Needs root (CAP_NET_ADMIN).
 
 Options:
   -4, -6         IPv4 / IPv6 only
@@ -126,7 +127,7 @@ export function renderFlush(r: FlushResult, host: string | undefined): string {
   const out: string[] = [];
   if (r.removed.length === 0) out.push(host ? `nothing was cached for ${host}` : 'nothing was cached');
   else out.push(`removed ${r.removed.length} cached path MTU${r.removed.length === 1 ? '' : 's'}: ${r.removed.map((e) => `${e.destination} (${e.mtu})`).join(', ')}`);
-  if (r.flushedAllIpv4) out.push('note: Linux cannot forget one IPv4 entry, so every IPv4 entry was flushed');
+  if (r.flushedAllIpv4) out.push('note: Linux cannot forget one IPv4 entry, so every IPv4 entry was flushed (as asked for an IPv4 host)');
   if (r.remaining.length > 0) out.push(`still cached: ${r.remaining.map((e) => `${e.destination} (${e.mtu})`).join(', ')}`);
   return `${out.join('\n')}\n`;
 }
