@@ -128,8 +128,13 @@ export function nodeSysctls(plan: LabPlan, k: number, spec: PathSpec): Array<[st
 export function routerRules(r: RouterSpec): string | undefined {
   const rules: string[] = [];
   // The ICMP errors the router itself originates pass its output hook.
-  if (dropsPtb(r, 4)) rules.push('icmp type destination-unreachable icmp code 4 drop');
-  if (dropsPtb(r, 6)) rules.push('icmpv6 type packet-too-big drop');
+  if (r.ptbMtuZero) {
+    // The kernel's own PTBs go; the MTU-0 ones the router's liar process sends pass.
+    rules.push('icmp type destination-unreachable icmp code 4 icmp mtu != 0 drop', 'icmpv6 type packet-too-big icmpv6 mtu != 0 drop');
+  } else {
+    if (dropsPtb(r, 4)) rules.push('icmp type destination-unreachable icmp code 4 drop');
+    if (dropsPtb(r, 6)) rules.push('icmpv6 type packet-too-big drop');
+  }
   if (r.noTimeExceeded) rules.push('icmp type time-exceeded drop', 'icmpv6 type time-exceeded drop');
   return rules.length ? table('output', rules) : undefined;
 }

@@ -199,6 +199,8 @@ export class Lab {
       await Promise.all(
         plan.routers.map(async (r, i) => {
           if (r.liePtb) lab.liars.set(i + 1, await startLiar(lab, i + 1, r.liePtb));
+          // An RFC 792 router: MTU 0 for whatever its egress link (link i + 1) cannot carry.
+          else if (r.ptbMtuZero) lab.liars.set(i + 1, await startLiar(lab, i + 1, { mtu: 0, above: plan.links[i + 1]!.leftMtu }));
         }),
       );
     } catch (e) {
@@ -285,10 +287,10 @@ export class Lab {
     return this.routerAddress(link, family, 'in');
   }
 
-  /** The lies router `index` (1-based) has told, when its spec has liePtb. */
+  /** The lies router `index` (1-based) has told, when its spec has liePtb (or ptbMtuZero: its MTU-0 PTBs). */
   lies(index: number): readonly Lie[] {
     const l = this.liars.get(index);
-    if (!l) throw new LabError(`router ${index} does not lie (no liePtb in its spec)`);
+    if (!l) throw new LabError(`router ${index} does not lie (no liePtb or ptbMtuZero in its spec)`);
     return l.lies;
   }
 

@@ -72,7 +72,8 @@ export class Liar extends EventEmitter<{ lie: [Lie]; error: [Error] }> {
 
   /** Start lying in the current network namespace (needs CAP_NET_RAW). */
   static open(opts: LiarOptions): Liar {
-    if (!Number.isInteger(opts.mtu) || opts.mtu < 68 || opts.mtu > 65535) throw new LabError(`liar: mtu ${opts.mtu} outside 68..65535`);
+    // 0 is allowed: what an RFC 792 router (from before RFC 1191) puts there.
+    if (!Number.isInteger(opts.mtu) || (opts.mtu !== 0 && opts.mtu < 68) || opts.mtu > 65535) throw new LabError(`liar: mtu ${opts.mtu} outside 68..65535 (or 0)`);
     const capture = PacketSocket.open({ type: 'dgram', ifindex: opts.ifindex, snaplen: SNAPLEN });
     const raw: Partial<Record<Family, ProbeSocket>> = {};
     try {

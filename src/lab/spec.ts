@@ -39,6 +39,12 @@ export interface RouterSpec extends NodeSpec {
    * `mtu`), and forward it all the same (a process in the router's namespace, see liar.ts).
    */
   liePtb?: PtbLie;
+  /**
+   * An RFC 792 router: its "fragmentation needed" / "packet too big" for packets too big for its
+   * egress link carry next-hop MTU 0 (RFC 1191 §5). The kernel's own PTBs are dropped and a
+   * process in the router (liar.ts, claiming MTU 0) sends these instead; it is still a drop.
+   */
+  ptbMtuZero?: boolean;
 }
 
 /** What a lying router claims, and for which packets. */

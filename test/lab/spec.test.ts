@@ -62,6 +62,8 @@ test('nft rules appear only for the options asked for', () => {
   assert.equal(serverRules({}), undefined);
   assert.match(routerRules({ dropPtb: true })!, /hook output[\s\S]*code 4 drop[\s\S]*packet-too-big drop/);
   assert.doesNotMatch(routerRules({ dropPtb: true })!, /time-exceeded/);
+  // An RFC 792 router: the kernel's own PTBs (a real MTU) go, the liar's MTU-0 ones pass.
+  assert.match(routerRules({ ptbMtuZero: true })!, /code 4 icmp mtu != 0 drop[\s\S]*packet-too-big icmpv6 mtu != 0 drop/);
   assert.match(serverRules({ dropIcmpIn: true })!, /hook input[\s\S]*nd-neighbor-solicit/);
 });
 
