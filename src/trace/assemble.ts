@@ -5,8 +5,10 @@
 //   errors leave by the interface facing us), or where placeSenders() found it by TTL.
 // - A PTB is bogus when a larger packet than its next-hop MTU was delivered: the router lied (or
 //   the message was forged or stale). Bogus PTBs never lower the picture.
-// - The MTU after hop k is the smallest believed next-hop MTU reported at or before hop k (and the
-//   black-hole link's limit past it); the destination's is the path MTU itself.
+// - A hop's MTU is what reaches it: the smallest believed next-hop MTU reported *before* hop k (a
+//   drop on the link after hop k shows from hop k + 1 on, as a TTL-limited probe measures it); the
+//   destination's is the path MTU itself. Hops inside a black hole's bracket (silent hops next to
+//   it) have no known MTU (null).
 // - A PTB that claims to come from the destination speaks for what lies before it (a tunnel
 //   endpoint or the host's own stack): the drop is on the link into the destination.
 import type { HopObservation } from './hops.js';
@@ -46,6 +48,12 @@ interface Verdict {
 }
 
 export function judgePtb(p: PtbSeen, delivered: number): Verdict {
+  if (p.nextHopMtu === 0) {
+    // RFC 1191: a router from before RFC 1191 (RFC 792) says "too big" without a number. Still
+    // evidence of where, unless a probe it refused was delivered all the same.
+    if (delivered >= Math.min(...p.sizes)) return { accepted: false, reason: `contradicted: a ${delivered}-byte probe was delivered` };
+    return { accepted: true, reason: 'next-hop MTU 0 (an RFC 792 router): too big, the value comes from probing' };
+  }
   if (!p.plausible) return { accepted: false, reason: `implausible next-hop MTU ${p.nextHopMtu} for a ${Math.min(...p.sizes)}-byte probe` };
   if (delivered > 0 && p.nextHopMtu < delivered) {
     return { accepted: false, reason: `contradicted: a ${delivered}-byte probe was delivered` };
@@ -86,41 +94,58 @@ export function assemble(input: AssembleInput): Assembled {
       believed.push({ ...p, ttl });
     }
   }
+  // A PTB without a number (MTU 0) lowers the path to what is known to get past its sender: the
+  // path MTU, or a larger size that a router beyond it answered.
+  const zeroValue = (z: { ttl: number | null }): number => {
+    const past = believed.filter((b) => b.nextHopMtu > 0 && b.ttl !== null && z.ttl !== null && b.ttl > z.ttl).flatMap((b) => b.sizes);
+    return Math.max(pmtu ?? delivered, delivered, ...past);
+  };
 
   const drops: MtuDrop[] = [];
   let cur = localMtu;
-  const lower = (to: number, afterTtl: number, evidence: MtuDrop['evidence'], by: string | null): void => {
+  const lower = (to: number, afterTtl: number, evidence: MtuDrop['evidence'], by: string | null, zero = false): void => {
     if (to >= cur) return;
-    drops.push({ afterTtl, from: cur, to, evidence, by });
+    const d: MtuDrop = { afterTtl, from: cur, to, evidence, by };
+    if (zero) d.zeroMtu = true;
+    if (evidence === 'black-hole' && blackHole?.uncertain && blackHole.afterTtl === afterTtl) {
+      d.uncertain = true;
+      d.afterTtlMax = blackHole.afterTtlMax;
+    }
+    drops.push(d);
     cur = to;
   };
 
   // Hop 0: this host. Its stack, a PTB speaking for the first link, or a black hole right after us.
   if (input.localRefusal !== undefined) lower(input.localRefusal, 0, 'local', null);
-  for (const p of believed.filter((b) => b.ttl === 0)) lower(p.nextHopMtu, 0, 'ptb', p.from);
+  const ptbValue = (p: (typeof believed)[number]): number => (p.nextHopMtu === 0 ? zeroValue(p) : p.nextHopMtu);
+  for (const p of believed.filter((b) => b.ttl === 0)) lower(ptbValue(p), 0, 'ptb', p.from, p.nextHopMtu === 0);
   if (blackHole?.afterTtl === 0 && pmtu !== null) lower(pmtu, 0, 'black-hole', null);
   const firstDrop = drops[0];
   const firstHop: FirstHop | null = firstDrop
     ? { interfaceMtu: localMtu, carries: cur, evidence: firstDrop.evidence === 'ptb' ? 'ptb' : firstDrop.evidence === 'local' ? 'local' : 'black-hole' }
     : null;
 
+  const bracket = blackHole?.uncertain ? { from: blackHole.afterTtl, to: blackHole.afterTtlMax } : null;
   const out: TraceHop[] = [];
   for (const h of hops) {
     const isDest = destinationTtl !== null && h.ttl === destinationTtl;
-    if (!isDest) {
-      for (const p of believed.filter((b) => b.ttl === h.ttl).sort((a, b) => b.nextHopMtu - a.nextHopMtu)) lower(p.nextHopMtu, h.ttl, 'ptb', p.from);
-      if (blackHole && blackHole.afterTtl === h.ttl && pmtu !== null) lower(pmtu, h.ttl, 'black-hole', null);
-    } else if (pmtu !== null) {
+    if (isDest && pmtu !== null) {
       // Believed PTBs from senders nowhere on the map, then whatever is still unexplained.
-      for (const p of believed.filter((b) => b.ttl === null)) lower(p.nextHopMtu, h.ttl - 1, 'ptb', p.from);
+      for (const p of believed.filter((b) => b.ttl === null)) lower(ptbValue(p), h.ttl - 1, 'ptb', p.from, p.nextHopMtu === 0);
       if (pmtu < cur) lower(pmtu, h.ttl - 1, blackHole ? 'black-hole' : 'unexplained', null);
     }
+    // What reaches this hop: everything lowered before it (the destination: the path MTU).
+    const inBracket = bracket !== null && h.ttl > bracket.from && h.ttl <= bracket.to && !isDest;
     const hop: TraceHop = {
       ttl: h.ttl,
       address: h.address,
       rttMs: h.rttMs === null ? null : Math.round(h.rttMs * 1000) / 1000,
-      mtu: isDest && pmtu !== null ? pmtu : cur,
+      mtu: isDest && pmtu !== null ? pmtu : inBracket ? null : cur,
     };
+    if (!isDest) {
+      for (const p of believed.filter((b) => b.ttl === h.ttl).sort((a, b) => ptbValue(b) - ptbValue(a))) lower(ptbValue(p), h.ttl, 'ptb', p.from, p.nextHopMtu === 0);
+      if (blackHole && blackHole.afterTtl === h.ttl && pmtu !== null) lower(pmtu, h.ttl, 'black-hole', null);
+    }
     const name = h.address !== null ? input.names?.get(h.address) : undefined;
     if (name !== undefined) hop.name = name;
     const mark = markers.get(h.ttl);

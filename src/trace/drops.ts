@@ -26,7 +26,7 @@ export interface DropWalk {
   localMtu?: number;
 }
 
-function add(list: PtbSeen[], from: string, nextHopMtu: number, size: number, plausible: boolean): void {
+export function add(list: PtbSeen[], from: string, nextHopMtu: number, size: number, plausible: boolean): void {
   const g = list.find((p) => p.from === from && p.nextHopMtu === nextHopMtu);
   if (g) {
     if (!g.sizes.includes(size)) g.sizes.push(size);

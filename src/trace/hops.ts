@@ -5,6 +5,7 @@
 // router is asked at most twice, well inside Linux's burst of about 6 time-exceededs.
 import type { ProbeOutcome } from '../probe/prober.js';
 import type { Rounds } from './rounds.js';
+import { ICMP_REFILL_MS } from './blackhole.js';
 
 export interface HopObservation {
   ttl: number;
@@ -43,7 +44,17 @@ function endOf(hops: HopObservation[]): number | null {
 /** TTLs per round: most paths end within 16 hops, so one round maps them; longer ones take more. */
 export const HOP_WINDOW = 16;
 
-export async function mapHops(rounds: Rounds, target: string, size: number, maxHops: number): Promise<HopMap> {
+export interface MapOptions {
+  /**
+   * The target answers with ICMP errors, which it rate-limits (udp: port-unreachable): walk a
+   * silent gap before its first answer one TTL at a time after a pause (see pacedEnd).
+   */
+  paced?: boolean;
+  /** The pause for the target's rate limit to refill (default ICMP_REFILL_MS). */
+  refillMs?: number;
+}
+
+export async function mapHops(rounds: Rounds, target: string, size: number, maxHops: number, opts: MapOptions = {}): Promise<HopMap> {
   // Probes beyond a TTL the target already answered stop mattering (their answers, if any, are
   // rate-limited duplicates from the target): no waiting for them.
   const ends = (o: ProbeOutcome[]): boolean => o.some((x) => x.kind === 'delivered' || x.kind === 'unreachable');
@@ -68,6 +79,7 @@ export async function mapHops(rounds: Rounds, target: string, size: number, maxH
       if (o.kind !== 'silent') hops[h.ttl - 1] = o;
     });
   }
+  if (opts.paced) await pacedEnd(rounds, hops, target, size, maxHops, opts.refillMs ?? ICMP_REFILL_MS);
   const last = endOf(hops);
   const destinationTtl = last !== null && hops[last - 1]!.kind === 'delivered' ? last : null;
   // An unreachable from the target itself (e.g. admin-prohibited for this protocol) still reached it.
@@ -79,6 +91,40 @@ export async function mapHops(rounds: Rounds, target: string, size: number, maxH
     destinationTtl: reachedAt,
     endTtl: reachedAt === null ? last : null,
   };
+}
+
+/** How far past the last answering router to walk when the target never answered. */
+export const PACED_REACH = 4;
+
+/**
+ * The target's own answers can be rate-limited (a UDP port-unreachable: Linux allows a burst of
+ * about 6, then 1 a second — and discover has just spent them): probes of every TTL at once then
+ * leave the TTLs that reach it unanswered, or let a later TTL take the one token that came back.
+ * So when silence sits between the last router that answered and the target's first answer (or
+ * the target never answered), wait for a token, then walk those TTLs one probe at a time: only
+ * the first probe that reaches the target can take the token, so it answers at its real TTL, and
+ * never beyond a TTL that already reached it. Costs nothing on paths without such a gap.
+ */
+async function pacedEnd(rounds: Rounds, hops: HopObservation[], target: string, size: number, maxHops: number, refillMs: number): Promise<void> {
+  if (rounds.aborted || hops.length === 0) return;
+  const end = endOf(hops);
+  let lastRouter = 0;
+  for (const h of hops) if (h.kind === 'timeExceeded' && (end === null || h.ttl < end)) lastRouter = h.ttl;
+  const upTo = end !== null ? end - 1 : Math.min(maxHops, lastRouter + PACED_REACH);
+  if (upTo <= lastRouter) return;
+  await rounds.pause(refillMs);
+  for (let ttl = lastRouter + 1; ttl <= upTo && !rounds.aborted; ttl++) {
+    const [got] = await rounds.run([{ size, ttl }]);
+    const o = observe(ttl, got!, target);
+    if (o.kind === 'silent') continue;
+    while (hops.length < ttl) hops.push({ ttl: hops.length + 1, address: null, rttMs: null, kind: 'silent' });
+    hops[ttl - 1] = o;
+    if (o.kind === 'delivered' || o.kind === 'unreachable') {
+      // Anything past it was a stale or rate-limited answer for a later TTL.
+      hops.length = ttl;
+      return;
+    }
+  }
 }
 
 function lastAnswering(hops: HopObservation[]): number {

@@ -30,6 +30,21 @@ function barScale(values: number[], room: number): (mtu: number) => number {
   return (mtu) => Math.max(1, Math.round((room * (mtu - base)) / (hi - base)));
 }
 
+function hopRange(a: number, b: number): string {
+  return a === b ? `hop ${a}` : `hops ${a}..${b}`;
+}
+
+/** The line drawn between two hop lines where the MTU drops. */
+function dropLine(d: TraceResult['drops'][number]): string {
+  const why =
+    d.evidence === 'ptb' ? (d.zeroMtu ? `PTB without an MTU from ${d.by}, value from probing` : `PTB from ${d.by}`)
+    : d.evidence === 'black-hole' ? 'no ICMP error'
+    : d.evidence === 'local' ? "this host's stack"
+    : 'unexplained';
+  const where = d.uncertain && d.afterTtlMax !== undefined ? `, somewhere before hop ${d.afterTtlMax + 1}` : '';
+  return `▼ ${d.from}→${d.to} (−${d.from - d.to}) ${why}${where}`;
+}
+
 export function renderTrace(r: TraceResult, options: RenderTraceOptions): string {
   const width = Math.max(40, Math.floor(options.width) || 80);
   const paint = (s: Style, t: string): string => (options.color ? `\x1b[${SGR[s]}m${t}\x1b[0m` : t);
@@ -49,18 +64,11 @@ export function renderTrace(r: TraceResult, options: RenderTraceOptions): string
   };
   const rows: Array<{ ttl: string; who: string; rtt: string; mtu: number | null; notes: Array<[Style, string]>; silent: boolean }> = [];
   rows.push({ ttl: '0', who: 'this host', rtt: '', mtu: r.firstHop ? r.firstHop.interfaceMtu : r.localMtu, notes: [['dim', `interface MTU ${r.localMtu}`]], silent: false });
-  const dropAt = new Map(r.drops.map((d) => [d.afterTtl, d]));
   for (const h of r.hops) {
     const notes: Array<[Style, string]> = [];
-    const d = dropAt.get(h.ttl);
-    if (d && d.afterTtl === h.ttl && !h.destination) notes.push(['yellow', `▼ ${d.from}→${d.to} (−${d.from - d.to})`]);
-    if (h.destination && r.pmtu !== null) {
-      const into = r.drops.filter((x) => x.afterTtl === h.ttl - 1 && (x.evidence === 'unexplained' || (x.by !== null && !r.hops.some((y) => y.address === x.by && !y.destination))));
-      for (const x of into) notes.push(['yellow', `▼ ${x.from}→${x.to} (−${x.from - x.to})${x.evidence === 'unexplained' ? ' unexplained' : ''}`]);
-    }
     if (h.ptb) {
       const bogus = r.bogusPtbs.find((b) => b.from === h.address && b.nextHopMtu === h.ptb!.nextHopMtu);
-      if (h.ptb.accepted) notes.push(['cyan', `PTB ${h.ptb.nextHopMtu}`]);
+      if (h.ptb.accepted) notes.push(['cyan', h.ptb.nextHopMtu === 0 ? 'PTB 0 (no MTU given)' : `PTB ${h.ptb.nextHopMtu}`]);
       else if (bogus) notes.push(['magenta', `bogus PTB ${h.ptb.nextHopMtu} (${bogus.contradictedBy} delivered)`]);
       else notes.push(['dim', `ignored PTB ${h.ptb.nextHopMtu}`]);
     }
@@ -92,19 +100,28 @@ export function renderTrace(r: TraceResult, options: RenderTraceOptions): string
     const painted = row.notes.map(([st, t]) => paint(st, t)).join('  ');
     const pad = noteText === '' ? '' : ' '.repeat(room - n);
     const barText = row.mtu !== null ? paint(reduced ? 'yellow' : 'green', '█'.repeat(n)) + pad : pad;
-    const left = `  ${row.ttl.padStart(ttlW)}  ${row.silent ? paint('dim', who) : who}  ${row.rtt.padStart(rttW)}  ${String(row.mtu ?? '').padStart(mtuW)} ${barText}`.trimEnd();
+    const line = `  ${row.ttl.padStart(ttlW)}  ${row.silent ? paint('dim', who) : who}  ${row.rtt.padStart(rttW)}  ${String(row.mtu ?? '').padStart(mtuW)} ${barText}`;
+    // Without a bar (no MTU known) the notes still start in their column.
+    const left = row.mtu === null && noteText !== '' ? line : line.trimEnd();
     if (noteText === '') out.push(left);
     else if (fixed + room + 2 + noteText.length <= width) out.push(`${left}  ${painted}`);
     else {
       out.push(left);
       out.push(...wrap(noteText, width, ' '.repeat(4 + ttlW)).map((l) => (options.color ? paint(row.notes[0]![0], l) : l)));
     }
+    // A drop sits between the two hop lines: on the link after this hop, before the next one
+    // (rows[0] is this host, TTL 0; rows[i] is TTL i; drops past the last row go after it).
+    const ttlHere = i;
+    const lastRow = i === rows.length - 1;
+    const indent = ' '.repeat(4 + ttlW);
+    for (const d of r.drops.filter((x) => x.afterTtl === ttlHere || (lastRow && x.afterTtl > ttlHere))) {
+      out.push(...wrap(dropLine(d), width, indent).map((l) => paint('yellow', l)));
+    }
     // The black-hole link sits between the last hop that answered large probes and the next one.
-    const ttlHere = i; // rows[0] is this host (TTL 0), rows[i] is TTL i
     if (bh && bh.afterTtl === ttlHere) {
-      const span = bh.firstSilentTtl !== null && bh.firstSilentTtl > bh.afterTtl + 1 ? ` (somewhere before hop ${bh.firstSilentTtl})` : '';
+      const span = bh.uncertain ? ` (somewhere before hop ${bh.afterTtlMax + 1})` : '';
       const text = `╳ black hole: packets over ${bh.size - 1} bytes vanish here${span}, no ICMP error`;
-      out.push(...wrap(text, width, ' '.repeat(4 + ttlW)).map((l) => paint('red', l)));
+      out.push(...wrap(text, width, indent).map((l) => paint('red', l)));
     }
   });
   out.push('');
@@ -120,10 +137,13 @@ export function renderTrace(r: TraceResult, options: RenderTraceOptions): string
   }
   for (const d of r.drops) {
     if (d.afterTtl === 0 && r.firstHop) continue;
-    const where = d.afterTtl === 0 ? 'on the first link' : `after hop ${d.afterTtl}`;
+    const where =
+      d.uncertain && d.afterTtlMax !== undefined ? `on a link after hop ${d.afterTtl} and before hop ${d.afterTtlMax + 1} (the hops between never answered)`
+      : d.afterTtl === 0 ? 'on the first link'
+      : `after hop ${d.afterTtl}`;
     const placed = r.hops.some((h) => h.address === d.by || h.ptb?.from === d.by);
     const why =
-      d.evidence === 'ptb' ? `PTB from ${d.by}${placed ? '' : ' (hop not identified)'}`
+      d.evidence === 'ptb' ? `${d.zeroMtu ? 'a PTB with next-hop MTU 0 (an RFC 792 router; the value comes from probing)' : 'PTB'} from ${d.by}${placed ? '' : ' (hop not identified)'}`
       : d.evidence === 'black-hole' ? 'no ICMP error: a black hole'
       : d.evidence === 'local' ? "this host's stack"
       : 'no router said why (rate-limited ICMP, or the way back)';
@@ -133,11 +153,13 @@ export function renderTrace(r: TraceResult, options: RenderTraceOptions): string
     const last = bh.lastAnswering ?? 'this host';
     if (bh.afterTtl === 0) {
       say(`Black hole on the first link, from this host: probes of ${bh.size} bytes vanish before hop 1 answers them.`, 'red');
+    } else if (bh.uncertain) {
+      say(`Black hole on a link after hop ${bh.afterTtl} (${last}) and before hop ${bh.afterTtlMax + 1}: probes of ${bh.size} bytes get time-exceeded up to hop ${bh.afterTtl}; ${hopRange(bh.afterTtl + 1, bh.afterTtlMax)} never answered, even after a pause for an ICMP rate limit to refill, so the link cannot be told more exactly.`, 'red');
     } else {
       say(`Black hole on the link after hop ${bh.afterTtl} (${last}): probes of ${bh.size} bytes get time-exceeded up to hop ${bh.afterTtl} and vanish beyond it.`, 'red');
     }
     if (bh.beyond === 'answers') {
-      const gap = bh.firstSilentTtl !== null && bh.firstSilentTtl > bh.afterTtl + 1 ? ` (hops ${bh.afterTtl + 1}..${bh.firstSilentTtl - 1} never answer, so the link is somewhere in between)` : '';
+      const gap = bh.uncertain ? ` (${hopRange(bh.afterTtl + 1, bh.afterTtlMax)} never answer${bh.afterTtlMax > bh.afterTtl + 1 ? '' : 's'}, so the link is somewhere in between)` : '';
       const who =
         bh.afterTtl === 0
           ? 'a tunnel or L2 segment on the first link carries less than this host\'s interface MTU, and nothing says so'

@@ -47,6 +47,20 @@ export class Rounds {
     return this.opts.signal?.aborted ?? false;
   }
 
+  /** Wait `ms` (for a router's ICMP rate limit to refill); ends early on abort. */
+  pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.aborted) return resolve();
+      const done = (): void => {
+        clearTimeout(t);
+        this.opts.signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      const t = setTimeout(done, ms);
+      this.opts.signal?.addEventListener('abort', done, { once: true });
+    });
+  }
+
   /** Loss timeout now: the estimator's, but never below twice the slowest answer seen (far hops are slower). */
   timeoutMs(): number {
     const max = this.opts.maxTimeoutMs ?? DEFAULT_MAX_TIMEOUT_MS;

@@ -14,7 +14,7 @@ import { openMethod } from '../discover/methods.js';
 import { assemble } from './assemble.js';
 import { explainTrace } from './explained.js';
 import { locateBlackHole } from './blackhole.js';
-import { checkContradictions, fromDiscover, placeSenders, walkDrops, type PtbSeen } from './drops.js';
+import { add as addPtb, checkContradictions, fromDiscover, placeSenders, walkDrops, type PtbSeen } from './drops.js';
 import { mapHops, type HopMap } from './hops.js';
 import { reverseNames } from './names.js';
 import { Rounds } from './rounds.js';
@@ -65,11 +65,13 @@ export async function trace(target: string, options: TraceOptions = {}): Promise
   let localRefusal: number | undefined;
   let placed = new Map<string, number>();
   let blackHole: BlackHole | null = null;
+  let pinned = false;
   try {
     if (!d.aborted) {
       current = 'hops';
       phase('hops');
-      map = await mapHops(rounds, d.address, prober.minSize, maxHops);
+      // udp: the target's answer is a port-unreachable, which it rate-limits (echo replies are not).
+      map = await mapHops(rounds, d.address, prober.minSize, maxHops, { paced: d.method === 'udp' });
 
       current = 'drops';
       phase('drops');
@@ -80,15 +82,32 @@ export async function trace(target: string, options: TraceOptions = {}): Promise
       if (walk.localMtu !== undefined && walk.localMtu < d.localMtu) localRefusal = walk.localMtu;
       if (delivered > 0 && !rounds.aborted) await checkContradictions(rounds, delivered, ptbs);
       const addresses = new Set(map.hops.map((h) => h.address));
-      const unplaced = ptbs.filter((p) => p.plausible && p.nextHopMtu >= delivered && !addresses.has(p.from) && p.from !== d.address);
+      const unplaced = ptbs.filter((p) => ((p.plausible && p.nextHopMtu >= delivered) || p.nextHopMtu === 0) && !addresses.has(p.from) && p.from !== d.address);
       if (unplaced.length > 0 && map.hops.some((h) => h.address === null)) {
         placed = await placeSenders(rounds, unplaced, map.hops.length, maxHops);
       }
 
-      if (d.blackHole && d.pmtu !== null) {
+      // A black hole: discover saw sizes vanish, or the path MTU is below everything the PTBs and
+      // this host explain (a PTB, then further on a router that drops its own: the PTB's value is
+      // only a ceiling, and what vanishes below it vanishes silently).
+      const explained = Math.min(start, localRefusal ?? Infinity, ...ptbs.filter((p) => p.plausible && p.nextHopMtu >= delivered).map((p) => p.nextHopMtu));
+      if (d.pmtu !== null && (d.blackHole || d.pmtu < explained) && !rounds.aborted) {
         current = 'black-hole';
         phase('black-hole');
-        blackHole = await locateBlackHole(rounds, map, (d.blackHoleAbove ?? d.pmtu) + 1);
+        const located = await locateBlackHole(rounds, map, (d.blackHoleAbove ?? d.pmtu) + 1, prober.minSize);
+        for (const o of located.revealed) if (map.hops[o.ttl - 1]?.address === null) map.hops[o.ttl - 1] = o;
+        for (const p of located.ptbs) addPtb(ptbs, p.from, p.nextHopMtu, p.size, p.plausible);
+        blackHole = located.blackHole;
+        // The size just above the path MTU vanished at a hop that answered a small probe in the same
+        // round, twice: with the path MTU delivered, that pins the answer even when discover's
+        // budget ran out before it could say so (a PTB's ceiling, then a silent drop below it).
+        if (located.confirmed && blackHole !== null && blackHole.size === delivered + 1 && d.pmtu === delivered) pinned = true;
+        // The vanishing size drew a PTB without a number (MTU 0) from the router right before the
+        // link: it said "too big" after all, so this is that router's drop, not a black hole.
+        if (blackHole && blackHole.afterTtl > 0) {
+          const at = map.hops[blackHole.afterTtl - 1]?.address;
+          if (ptbs.some((p) => p.nextHopMtu === 0 && p.from === at)) blackHole = null;
+        }
       }
     }
   } finally {
@@ -116,7 +135,8 @@ export async function trace(target: string, options: TraceOptions = {}): Promise
   });
   const ex = explainTrace({ pmtu: d.pmtu, family: d.family, localMtu: d.localMtu, method: d.method });
   const reasons: string[] = [];
-  if (d.reason) reasons.push(d.reason);
+  const exact = d.exact || (pinned && blackHole !== null);
+  if (d.reason && !(exact && !d.exact)) reasons.push(d.reason);
   if (map.destinationTtl === null && !d.aborted) {
     reasons.push(map.endTtl !== null ? `the path ends at hop ${map.endTtl} (unreachable)` : `no answer from ${d.address} within ${maxHops} hops`);
   }
@@ -127,7 +147,7 @@ export async function trace(target: string, options: TraceOptions = {}): Promise
     method: d.method,
     direction: d.direction,
     pmtu: d.pmtu,
-    exact: d.exact,
+    exact,
     localMtu: d.localMtu,
     reached: map.destinationTtl !== null,
     hops: a.hops,

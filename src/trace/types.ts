@@ -53,8 +53,11 @@ export interface TraceHop {
   /** Round-trip time of the small probe this hop answered, in ms. */
   rttMs: number | null;
   /**
-   * Path MTU after this hop: the largest packet that leaves it towards the target. For the
-   * destination, the path MTU. Carried over unchanged across silent hops.
+   * Path MTU to this hop: the largest packet that reaches it (what a TTL-limited probe of that size
+   * measures, as tracepath and scamper show). A drop on the link after hop k shows from hop k + 1
+   * on; the drop itself, its sender and evidence are in `drops`. For the destination, the path
+   * MTU. Carried over across silent hops; null when a black hole is only bracketed and this hop
+   * lies inside the bracket (it may or may not be behind the link).
    */
   mtu: number | null;
   /** The packet-too-big this router sent (its egress MTU), when it sent one. */
@@ -77,6 +80,13 @@ export interface BlackHole {
   firstSilentTtl: number | null;
   /** Size of the probes that vanish (the path MTU + 1). */
   size: number;
+  /**
+   * The link is after hop afterTtl and no later than after hop afterTtlMax. Equal to afterTtl when
+   * the place is pinned; larger when hops in between never answered (silent, or their ICMP rate
+   * limit spent even after a pause for it to refill): then `uncertain` is true.
+   */
+  afterTtlMax: number;
+  uncertain: boolean;
   /**
    * 'answers': hops beyond the link still answer small probes, so it is the size that vanishes (a
    * router dropping its "fragmentation needed", or an L2 MTU mismatch). 'silent': nothing beyond
@@ -103,6 +113,14 @@ export interface MtuDrop {
   /** Who said so: a router's PTB (its address), this host's stack, or a located black hole. */
   evidence: 'ptb' | 'local' | 'black-hole' | 'unexplained';
   by: string | null;
+  /**
+   * Present only when the evidence brackets the place instead of pinning it: the link is after one
+   * of the hops afterTtl..afterTtlMax (a black hole next to hops that never answered).
+   */
+  uncertain?: true;
+  afterTtlMax?: number;
+  /** The sender's PTB named no usable next-hop MTU (0, an RFC 792 router): `to` comes from probing. */
+  zeroMtu?: true;
 }
 
 /** The host's own interface allows more than the first link carries (VXLAN, L2 mismatch, ...). */

@@ -68,8 +68,12 @@ labTest('--json: the documented shape, exit 0', blackHolePath, async (lab) => {
       assert.equal(typeof h.rttMs, 'number');
       assert.equal(typeof h.mtu, 'number');
     }
-    assert.deepEqual(Object.keys(j.blackHole).sort(), ['afterTtl', 'beyond', 'firstSilent', 'firstSilentTtl', 'lastAnswering', 'size']);
+    assert.deepEqual(Object.keys(j.blackHole).sort(), ['afterTtl', 'afterTtlMax', 'beyond', 'firstSilent', 'firstSilentTtl', 'lastAnswering', 'size', 'uncertain']);
     assert.equal(j.blackHole.afterTtl, 2);
+    assert.equal(j.blackHole.afterTtlMax, 2);
+    assert.equal(j.blackHole.uncertain, false);
+    // A hop's mtu is what reaches it: hop 2 (before the black-hole link) still gets 1500.
+    assert.deepEqual(j.hops.map((h: { mtu: number }) => h.mtu), [1500, 1500, 1400, 1400]);
     assert.deepEqual(j.bogusPtbs, []);
     assert.ok(j.explanation.length > 0);
     for (const e of j.explanation) assert.deepEqual(Object.keys(e).sort(), ['cause', 'confidence', 'overhead', 'underlay']);
@@ -133,6 +137,10 @@ test('--help teaches how to read the picture, and trace is listed', async () => 
   assert.equal(await main(['trace', '--help'], t), 0);
   assert.match(t.stdout.text, /Reading the picture/);
   assert.match(t.stdout.text, /--max-hops N/);
+  // What a hop's number means (issue 9 item 4), and where a drop is drawn.
+  const flat = t.stdout.text.replace(/\s+/g, ' ');
+  assert.match(flat, /the path MTU to that hop: the largest packet that reaches it/);
+  assert.match(flat, /▼ 1500→1400 \(−100\) drawn between two hop lines/);
   const top = io();
   await main(['--help'], top);
   assert.match(top.stdout.text, /^\s+trace\s+the path hop by hop/m);

@@ -26,13 +26,15 @@ async function traced(lab: Lab, f: Family, opts: TraceOptions = {}, to = serverO
   }
 }
 
-/** What each hop must show: MTU after router k = min of the link limits up to link k; the server's is the path MTU. */
+/**
+ * What each hop must show: the largest packet that reaches it. Hop k (router k) is reached over
+ * links 0..k-1, so its MTU is the smallest limit of those; the server's is the path MTU.
+ */
 function truth(lab: Lab, f: Family): number[] {
   const plan = planLab(lab.spec);
   const out: number[] = [];
-  // Router i (hop i) sends onto link i: the MTU after it is the smallest limit of links 0..i.
-  let cur = linkLimit(plan.links[0]!, 'forward').limit;
-  for (let i = 1; i < plan.links.length; i++) {
+  let cur = Infinity;
+  for (let i = 0; i < plan.links.length - 1; i++) {
     cur = Math.min(cur, linkLimit(plan.links[i]!, 'forward').limit);
     out.push(cur);
   }
@@ -44,8 +46,11 @@ function label(r: TraceResult): string {
   return JSON.stringify({ pmtu: r.pmtu, hops: r.hops.map((h) => [h.ttl, h.address, h.mtu, h.ptb?.nextHopMtu]), drops: r.drops, blackHole: r.blackHole, bogus: r.bogusPtbs, reason: r.reason });
 }
 
-/** The common checks: reached, hop addresses (silent ones null), every hop's MTU, the path MTU. */
-function checkPath(lab: Lab, f: Family, r: TraceResult, silent: number[] = []): void {
+/**
+ * The common checks: reached, hop addresses (silent ones null), every hop's MTU, the path MTU.
+ * `unknown`: hops inside a black hole's bracket, whose MTU cannot be known (null).
+ */
+function checkPath(lab: Lab, f: Family, r: TraceResult, silent: number[] = [], unknown: number[] = []): void {
   const l = `IPv${f} ${label(r)}`;
   const n = lab.spec.routers.length;
   assert.equal(r.reached, true, l);
@@ -59,7 +64,7 @@ function checkPath(lab: Lab, f: Family, r: TraceResult, silent: number[] = []): 
     assert.equal(h.address, want, `hop ${i + 1}: ${l}`);
     if (h.address !== null) assert.ok(typeof h.rttMs === 'number' && h.rttMs >= 0, l);
   });
-  assert.deepEqual(r.hops.map((h) => h.mtu), truth(lab, f), l);
+  assert.deepEqual(r.hops.map((h) => h.mtu), truth(lab, f).map((m, i) => (unknown.includes(i + 1) ? null : m)), l);
   assert.equal(r.hops.at(-1)!.destination, true, l);
 }
 
@@ -102,17 +107,24 @@ labTest('black hole: router 2 drops its PTBs for a 1400 link, located after hop 
     const r = await traced(lab, f);
     checkPath(lab, f, r);
     const l = label(r);
-    assert.deepEqual(r.blackHole, { afterTtl: 2, lastAnswering: routerIn(lab, 2, f), firstSilent: routerIn(lab, 3, f), firstSilentTtl: 3, size: 1401, beyond: 'answers' }, l);
+    assert.deepEqual(r.blackHole, { afterTtl: 2, lastAnswering: routerIn(lab, 2, f), firstSilent: routerIn(lab, 3, f), firstSilentTtl: 3, size: 1401, afterTtlMax: 2, uncertain: false, beyond: 'answers' }, l);
     assert.deepEqual(r.drops, [{ afterTtl: 2, from: 1500, to: 1400, evidence: 'black-hole', by: null }], l);
     assert.ok(r.hops.every((h) => h.ptb === undefined), l);
   }
 });
 
-labTest('black hole with a silent router right after the link: located between hop 2 and hop 4', path([{}, {}, { mtu: 1400 }, {}], [{}, { dropPtb: true }, { noTimeExceeded: true }]), async (lab) => {
+labTest('black hole with a silent router right after the link: bracketed between hop 2 and hop 4, and said so', path([{}, {}, { mtu: 1400 }, {}], [{}, { dropPtb: true }, { noTimeExceeded: true }]), async (lab) => {
   for (const f of families) {
     const r = await traced(lab, f);
-    checkPath(lab, f, r, [3]);
-    assert.deepEqual(r.blackHole, { afterTtl: 2, lastAnswering: routerIn(lab, 2, f), firstSilent: serverOf(lab, f), firstSilentTtl: 4, size: 1401, beyond: 'answers' }, label(r));
+    checkPath(lab, f, r, [3], [3]);
+    const l = label(r);
+    assert.deepEqual(
+      r.blackHole,
+      { afterTtl: 2, lastAnswering: routerIn(lab, 2, f), firstSilent: serverOf(lab, f), firstSilentTtl: 4, size: 1401, afterTtlMax: 3, uncertain: true, beyond: 'answers' },
+      l,
+    );
+    // The JSON never names one hop the evidence cannot: the drop carries the bracket too.
+    assert.deepEqual(r.drops, [{ afterTtl: 2, from: 1500, to: 1400, evidence: 'black-hole', by: null, uncertain: true, afterTtlMax: 3 }], l);
   }
 });
 
@@ -131,7 +143,7 @@ labTest('L2 mismatch after hop 1 (1500 sent into a 1400 receiver): located, path
     const r = await traced(lab, f);
     checkPath(lab, f, r);
     assert.equal(r.pmtu, 1404);
-    assert.deepEqual(r.blackHole, { afterTtl: 1, lastAnswering: routerIn(lab, 1, f), firstSilent: routerIn(lab, 2, f), firstSilentTtl: 2, size: 1405, beyond: 'answers' }, label(r));
+    assert.deepEqual(r.blackHole, { afterTtl: 1, lastAnswering: routerIn(lab, 1, f), firstSilent: routerIn(lab, 2, f), firstSilentTtl: 2, size: 1405, afterTtlMax: 1, uncertain: false, beyond: 'answers' }, label(r));
     assert.equal(r.firstHop, null);
   }
 });
@@ -225,8 +237,9 @@ labTest(
       assert.equal(r.reached, true);
       assert.equal(r.hops.length, long + 1);
       assert.deepEqual(r.hops.map((h) => h.mtu), truth(lab, f));
-      const drop = r.hops.findIndex((h) => h.mtu === 1300);
-      assert.equal(drop + 1, 12, 'the MTU drops after hop 12');
+      // Hop 12 still gets 1500-byte packets; hop 13, behind the 1300 link, is the first that does not.
+      assert.equal(r.hops.findIndex((h) => h.mtu === 1300) + 1, 13);
+      assert.equal(r.drops[0]?.afterTtl, 12, 'the MTU drops after hop 12');
     }
   },
 );

@@ -1,4 +1,4 @@
-// pathmtu trace <host>: the path hop by hop, the MTU after each hop, black holes located.
+// pathmtu trace <host>: the path hop by hop, the MTU that reaches each hop, black holes located.
 import { parseArgs } from 'node:util';
 import type { MethodChoice } from '../../discover/index.js';
 import { UsageError } from '../../errors.js';
@@ -6,7 +6,7 @@ import { DEFAULT_MAX_HOPS, renderTrace, trace, type TraceEvent, type TraceResult
 import { FAMILY_FLAGS, familyFlags, onePositional, parseInteger, parseSeconds, useColor, hostWithoutPort } from '../args.js';
 import { EXIT_FAIL, EXIT_OK, type ParseArgsOptionsConfig, type Command, type Io } from '../command.js';
 
-const help = `pathmtu trace — the path to a host hop by hop, with the MTU after each hop
+const help = `pathmtu trace — the path to a host hop by hop, with the MTU that reaches each hop
 
 Usage:
   pathmtu trace <host> [options]
@@ -33,13 +33,20 @@ Options:
 
 Reading the picture:
   0  this host        the interface MTU the route leaves by
-  n  address  rtt  MTU  ████   one line per hop; the number and bar are the path MTU after that
-                               hop (for the target: the path MTU); a shorter bar is a drop
-  ▼ 1500→1400 (−100)           the MTU drops on the link after this hop
-  PTB 1400                     this router sent a packet-too-big naming its next-hop MTU
+  n  address  rtt  MTU  ████   one line per hop; the number and bar are the path MTU to that hop:
+                               the largest packet that reaches it (what a probe of that size with
+                               this TTL measures, as tracepath and scamper show); for the target,
+                               the path MTU; a shorter bar is a drop. Empty when it cannot be known
+                               (a hop inside a black hole's bracket)
+  ▼ 1500→1400 (−100)           drawn between two hop lines: the MTU drops on the link between them,
+                               and who said so (the PTB's sender is the hop line above it)
+  PTB 1400                     this router sent a packet-too-big naming its next-hop MTU (PTB 0: an
+                               RFC 792 router named none; the value then comes from probing)
   bogus PTB 1300               a PTB contradicted by a larger packet that was delivered
   *                            a hop that never answers (the trace goes on past it)
   ╳ black hole                 packets above the path MTU vanish on the link below this line
+                               ("somewhere before hop N" when hops in between never answer, even
+                               after a pause for their ICMP rate limit to refill)
 
 Examples:
   pathmtu trace 192.0.2.10
@@ -49,8 +56,10 @@ Examples:
 
 JSON fields: target, address, family, method, direction, pmtu, exact, localMtu, reached,
 hops[{ttl, address, name?, rttMs, mtu, ptb?{from, nextHopMtu, accepted, reason}, destination?}],
-drops[{afterTtl, from, to, evidence, by}], firstHop, blackHole (null | {afterTtl, lastAnswering,
-firstSilent, firstSilentTtl, size, beyond}), bogusPtbs[{from, ttl, nextHopMtu, contradictedBy}],
+drops[{afterTtl, from, to, evidence, by, uncertain?, afterTtlMax?, zeroMtu?}] (the link after hop
+afterTtl; uncertain: somewhere after hops afterTtl..afterTtlMax), firstHop, blackHole (null |
+{afterTtl, lastAnswering, firstSilent, firstSilentTtl, size, afterTtlMax, uncertain, beyond}),
+bogusPtbs[{from, ttl, nextHopMtu, contradictedBy}],
 explanation[{cause, overhead, underlay, confidence}], fixes[{what, command}], summary, probes,
 elapsedMs, reason, aborted.
 
