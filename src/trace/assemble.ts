@@ -28,6 +28,8 @@ export interface AssembleInput {
   /** Senders placed by TTL (address -> hop), for those that never answered a time-exceeded. */
   placed: Map<string, number>;
   blackHole: BlackHole | null;
+  /** Values found by probing for routers whose PTB said MTU 0 (address -> largest size that passes). */
+  zeroValues?: Map<string, number>;
   /** The local stack refused a size and named this MTU (below the interface's: a route MTU). */
   localRefusal?: number;
   names?: Map<string, string>;
@@ -96,7 +98,9 @@ export function assemble(input: AssembleInput): Assembled {
   }
   // A PTB without a number (MTU 0) lowers the path to what is known to get past its sender: the
   // path MTU, or a larger size that a router beyond it answered.
-  const zeroValue = (z: { ttl: number | null }): number => {
+  const zeroValue = (z: { from: string; ttl: number | null }): number => {
+    const found = input.zeroValues?.get(z.from);
+    if (found !== undefined) return found;
     const past = believed.filter((b) => b.nextHopMtu > 0 && b.ttl !== null && z.ttl !== null && b.ttl > z.ttl).flatMap((b) => b.sizes);
     return Math.max(pmtu ?? delivered, delivered, ...past);
   };

@@ -8,6 +8,7 @@
 import type { PtbReport } from '../discover/discover.js';
 import type { Family } from '../probe/outcome.js';
 import type { Rounds } from './rounds.js';
+import { RFC1191_PLATEAUS } from '../search/plateaus.js';
 
 /** One packet-too-big as seen, by router and value. */
 export interface PtbSeen {
@@ -118,4 +119,36 @@ export async function placeSenders(rounds: Rounds, senders: PtbSeen[], upTo: num
     if ((placed.get(r.from) ?? Infinity) > hop) placed.set(r.from, hop);
   });
   return placed;
+}
+
+/** Sizes per round when searching a value nobody named (RFC 1191 plateaus first, then even steps). */
+const ZERO_SEARCH_WIDTH = 8;
+const ZERO_SEARCH_ROUNDS = 6;
+
+/**
+ * A router that says "too big" with next-hop MTU 0 (RFC 1191 §5: a router from before RFC 1191)
+ * names no value; find it by probing from there. `past` is the largest size known to get past it,
+ * `refused` the smallest it refused. First the RFC 1191 plateaus in between, then even steps, all
+ * sizes of a round at once: a size that draws its MTU-0 PTB again is refused; one delivered, or
+ * answered by a router beyond it, got past. Routers do not rate-limit PTBs, so each round is one
+ * round trip. Returns the largest size known to pass and whether the next one is known refused.
+ */
+export async function searchZeroMtu(rounds: Rounds, from: string, past: number, refused: number, ptbs: PtbSeen[]): Promise<{ value: number; exact: boolean }> {
+  let lo = past;
+  let hi = refused;
+  for (let round = 0; round < ZERO_SEARCH_ROUNDS && hi - lo > 1 && !rounds.aborted; round++) {
+    const plateaus = round === 0 ? RFC1191_PLATEAUS.filter((p) => p > lo && p < hi) : [];
+    const n = Math.min(ZERO_SEARCH_WIDTH, hi - lo - 1);
+    const sizes = plateaus.length > 0 ? [...plateaus] : Array.from({ length: n }, (_, i) => lo + Math.round(((i + 1) * (hi - lo)) / (n + 1)));
+    const got = await rounds.run([...new Set(sizes)].map((size) => ({ size })));
+    [...new Set(sizes)].forEach((s, i) => {
+      for (const o of got[i]!) {
+        if (o.kind === 'tooBig') add(ptbs, o.from, o.nextHopMtu, s, o.plausible);
+        if (o.kind === 'tooBig' && o.from === from && o.nextHopMtu === 0) hi = Math.min(hi, s);
+        else if (o.kind === 'delivered' || (o.kind === 'tooBig' && o.from !== from)) lo = Math.max(lo, s);
+      }
+    });
+    if (lo >= hi) break; // contradictory answers: keep what was known to pass
+  }
+  return { value: Math.min(lo, hi - 1), exact: hi - lo === 1 };
 }

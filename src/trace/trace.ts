@@ -11,10 +11,10 @@
 import { AbortError, UsageError } from '../errors.js';
 import { discover, type DiscoverResult } from '../discover/discover.js';
 import { openMethod } from '../discover/methods.js';
-import { assemble } from './assemble.js';
+import { assemble, hopOf } from './assemble.js';
 import { explainTrace } from './explained.js';
 import { locateBlackHole } from './blackhole.js';
-import { add as addPtb, checkContradictions, fromDiscover, placeSenders, walkDrops, type PtbSeen } from './drops.js';
+import { add as addPtb, checkContradictions, fromDiscover, placeSenders, searchZeroMtu, walkDrops, type PtbSeen } from './drops.js';
 import { mapHops, type HopMap } from './hops.js';
 import { reverseNames } from './names.js';
 import { Rounds } from './rounds.js';
@@ -66,6 +66,7 @@ export async function trace(target: string, options: TraceOptions = {}): Promise
   let placed = new Map<string, number>();
   let blackHole: BlackHole | null = null;
   let pinned = false;
+  const zeroValues = new Map<string, number>();
   try {
     if (!d.aborted) {
       current = 'hops';
@@ -109,6 +110,17 @@ export async function trace(target: string, options: TraceOptions = {}): Promise
           if (ptbs.some((p) => p.nextHopMtu === 0 && p.from === at)) blackHole = null;
         }
       }
+
+      // Routers that said "too big" with MTU 0: their value, by probing from there (RFC 1191 §5).
+      for (const z of ptbs.filter((p) => p.nextHopMtu === 0 && Math.min(...p.sizes) > delivered)) {
+        if (rounds.aborted) break;
+        const hop = hopOf(z.from, map.hops, placed);
+        const beyond = ptbs.filter((p) => p.from !== z.from && p.plausible && hop !== null && (hopOf(p.from, map.hops, placed) ?? -1) > hop);
+        const past = Math.max(delivered, ...beyond.flatMap((p) => p.sizes));
+        const refused = Math.min(...z.sizes);
+        const found = refused - past > 1 ? await searchZeroMtu(rounds, z.from, past, refused, ptbs) : { value: past, exact: true };
+        zeroValues.set(z.from, found.value);
+      }
     }
   } finally {
     prober.close();
@@ -130,6 +142,7 @@ export async function trace(target: string, options: TraceOptions = {}): Promise
     ptbs,
     placed,
     blackHole,
+    zeroValues,
     ...(localRefusal !== undefined ? { localRefusal } : {}),
     ...(names !== undefined ? { names } : {}),
   });

@@ -172,6 +172,24 @@ for (const [name, spec, at] of [
   });
 }
 
+labTest('item 6, an MTU-0 router (1420 behind it) before a router with a real PTB (1300): its value found by probing from there', path([{}, { mtu: 1420 }, {}, { mtu: 1300 }, {}], [{ ptbMtuZero: true }, {}, {}, {}]), async (lab) => {
+  for (const f of families) {
+    const r = await traced(lab, f);
+    const l = `IPv${f} ${label(r)}`;
+    assert.equal(r.pmtu, 1300, l);
+    assert.deepEqual(r.hops.map((h) => h.mtu), truth(lab, f), l);
+    assert.deepEqual(
+      r.drops,
+      [
+        { afterTtl: 1, from: 1500, to: 1420, evidence: 'ptb', by: routerIn(lab, 1, f), zeroMtu: true },
+        { afterTtl: 3, from: 1420, to: 1300, evidence: 'ptb', by: routerIn(lab, 3, f) },
+      ],
+      l,
+    );
+    assert.equal(r.blackHole, null, l);
+  }
+});
+
 // Item 7 -----------------------------------------------------------------------------------------
 
 /** Spend router `hop`'s ICMP budget towards the client (its per-destination token bucket). */
