@@ -58,7 +58,7 @@ export interface PeersResults {
   reps: number;
   timeoutMs: number;
   roles: Role[];
-  scenarios: Array<{ id: string; label: string; family: number; blackHole: boolean; truth: Truth | null }>;
+  scenarios: Array<{ id: string; label: string; family: number; blackHole: boolean; roles?: Role[]; truth: Truth | null }>;
   cells: Cell[];
 }
 
@@ -74,6 +74,7 @@ async function measureOnce(scenario: Scenario, tool: Tool, rep: number, timeoutM
   try {
     const truth = truthOf(lab, scenario.family);
     const host = scenario.family === 4 ? lab.server.v4 : lab.server.v6;
+    await scenario.prepare?.(lab, scenario.family);
     const t0 = performance.now();
     const deadline = t0 + timeoutMs;
     const exec: Exec = async (argv) => {
@@ -124,6 +125,7 @@ export async function measurePeers(opts: PeersOptions = {}): Promise<PeersResult
   for (const scenario of scenarios) {
     let truth: Truth | null = null;
     for (const tool of tools) {
+      if (scenario.roles !== undefined && !tool.roles.some((r) => scenario.roles!.includes(r) && roles.includes(r))) continue;
       const cell: Cell = { scenario: scenario.id, tool: tool.id, runs: [] };
       results.cells.push(cell);
       cell.skipped = !tool.families.includes(scenario.family) ? `n/a: IPv${tool.families.join('/')} only` : tool.unavailable();
@@ -136,7 +138,7 @@ export async function measurePeers(opts: PeersOptions = {}): Promise<PeersResult
         log(`[peers] ${scenario.id} ${tool.id} ${rep}/${n}: ${m.correct ? 'ok' : 'WRONG'} ${m.said} in ${seconds(m.wallMs)}`);
       }
     }
-    results.scenarios.push({ id: scenario.id, label: scenario.label, family: scenario.family, blackHole: scenario.blackHole, truth });
+    results.scenarios.push({ id: scenario.id, label: scenario.label, family: scenario.family, blackHole: scenario.blackHole, ...(scenario.roles ? { roles: scenario.roles } : {}), truth });
   }
   return results;
 }
@@ -187,6 +189,7 @@ export function renderPeers(res: PeersResults): string {
   const rows: string[][] = [];
   const ratios: string[] = [];
   for (const s of res.scenarios) {
+    if (s.roles !== undefined && !s.roles.includes('discover')) continue;
     const truth = s.truth ? String(s.truth.pmtu) : '?';
     const cells = cellsOf(res, s.id, 'discover');
     for (const c of cells) {
@@ -277,8 +280,8 @@ export function renderTrace(res: PeersResults): string {
     table(['scenario', 'truth per hop', 'tool', 'per-hop MTUs', 'black hole', 'median wall', 'probes', 'runs'], rows),
     ...[...notes.values()].map((n) => `not run: ${n}`),
     ...(lines.length > 0 ? ['truth, black holes:', ...lines] : []),
-    "Per-hop MTU: the largest packet that reaches the hop (tracepath's and scamper's sense); rows marked [after hop]",
-    'give the largest that leaves it towards the target (pathmtu trace), judged against that truth.',
+    "Per-hop MTU: the largest packet that reaches the hop (tracepath's, scamper's and pathmtu trace's sense).",
+    'A black hole only bracketed (pathmtu trace: uncertain) counts as not located.',
     'tracepath and scamper rows are the same runs as in the discover table.',
     `target (issue 4): black hole traced and located <= 2 s: ${target}`,
   ].join('\n');

@@ -3,7 +3,9 @@
 import type { Lab } from '../../src/lab/index.js';
 import { bottleneckLink, linkLimit, planLab, type PathSpec } from '../../src/lab/spec.js';
 import type { Family } from '../../src/probe/outcome.js';
+import { createProber } from '../../src/probe/index.js';
 import type { HopReport } from './parse.js';
+import type { Role } from './tools.js';
 
 export interface Scenario {
   id: string;
@@ -12,6 +14,10 @@ export interface Scenario {
   spec: PathSpec;
   /** Large packets vanish without a PTB somewhere on this path. */
   blackHole: boolean;
+  /** Which tables it is for (default both). */
+  roles?: Role[];
+  /** Run in the fresh lab right before the tool starts (not timed). */
+  prepare?: (lab: Lab, family: Family) => Promise<void>;
 }
 
 // 3 routers, the 1400 bottleneck on link 2 (between r2 and r3), as in DESIGN.md's anchors.
@@ -20,6 +26,27 @@ const ptbDropped: PathSpec = { routers: [{}, { dropPtb: true }, {}], links: [{},
 // r2 sends 1500, r3 receives at most 1400 + the veth's slack: a silent drop, truth 1404.
 const l2Mismatch: PathSpec = { routers: [{}, {}, {}], links: [{}, {}, { leftMtu: 1500, rightMtu: 1400 }, {}] };
 
+// Issue 9: a PTB (1480 after hop 1, PPPoE-like), then a 1400 link behind a router that drops its
+// PTB (after hop 3): the PTB's value is only a ceiling, the black hole is after hop 3.
+const ptbThenHole: PathSpec = { routers: [{}, {}, { dropPtb: true }, {}], links: [{}, { mtu: 1480 }, {}, { mtu: 1400 }, {}] };
+
+/**
+ * Spend the black-hole router's ICMP budget towards the client just before the tool runs (its
+ * per-destination bucket: a burst of about 6, then 1 a second), as another tracer, or a busy
+ * router, would have: its time-exceededs are rate-limited when the tool asks.
+ */
+async function spendIcmpBudget(lab: Lab, family: Family, hop: number): Promise<void> {
+  lab.enter('client');
+  const p = createProber('icmp', family);
+  lab.leave();
+  try {
+    for (let i = 0; i < 12; i++) p.send(family === 4 ? lab.server.v4 : lab.server.v6, 100, { ttl: hop });
+    await new Promise((r) => setTimeout(r, 20));
+  } finally {
+    p.close();
+  }
+}
+
 export const SCENARIOS: Scenario[] = [
   { id: 'clean-v4', label: 'clean v4', family: 4, spec: clean, blackHole: false },
   { id: 'clean-v6', label: 'clean v6', family: 6, spec: clean, blackHole: false },
@@ -27,12 +54,17 @@ export const SCENARIOS: Scenario[] = [
   { id: 'ptb-drop-v6', label: 'router drops PTB v6', family: 6, spec: ptbDropped, blackHole: true },
   { id: 'l2-v4', label: 'L2 mismatch v4', family: 4, spec: l2Mismatch, blackHole: true },
   { id: 'l2-v6', label: 'L2 mismatch v6', family: 6, spec: l2Mismatch, blackHole: true },
+  { id: 'ptb-then-hole-v4', label: 'PTB 1480, then black hole 1400 v4', family: 4, spec: ptbThenHole, blackHole: true },
+  { id: 'ptb-then-hole-v6', label: 'PTB 1480, then black hole 1400 v6', family: 6, spec: ptbThenHole, blackHole: true },
+  // The trace rows only: the spent budget is about locating the link (time-exceededs), not the path MTU.
+  { id: 'ratelimited-v4', label: 'black hole, its router ICMP-rate-limited v4', family: 4, spec: ptbDropped, blackHole: true, roles: ['trace'], prepare: (lab, f) => spendIcmpBudget(lab, f, 2) },
+  { id: 'ratelimited-v6', label: 'black hole, its router ICMP-rate-limited v6', family: 6, spec: ptbDropped, blackHole: true, roles: ['trace'], prepare: (lab, f) => spendIcmpBudget(lab, f, 2) },
 ];
 
 /**
- * What a per-hop MTU means. 'reached': the largest packet that gets to hop k (tracepath, scamper).
- * 'after': the largest that leaves hop k towards the target and arrives at the next (pathmtu trace);
- * for the destination both are the path MTU.
+ * What a per-hop MTU means. 'reached': the largest packet that gets to hop k (tracepath, scamper,
+ * pathmtu trace). 'after': the largest that leaves hop k towards the target and arrives at the next
+ * (what pathmtu trace showed before issue 9); for the destination both are the path MTU.
  */
 export type HopSense = 'reached' | 'after';
 

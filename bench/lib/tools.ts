@@ -94,7 +94,7 @@ interface TraceJson {
   pmtu: number | null;
   probes?: number;
   hops: Array<{ ttl: number; address: string | null; mtu: number | null }>;
-  blackHole: { afterTtl: number } | null;
+  blackHole: { afterTtl: number; uncertain?: boolean; afterTtlMax?: number } | null;
 }
 
 const pathmtuTrace: Tool = {
@@ -102,7 +102,7 @@ const pathmtuTrace: Tool = {
   label: 'pathmtu trace',
   roles: ['trace'],
   families: [4, 6],
-  hopSense: 'after', // src/trace/types.ts: "Path MTU after this hop"
+  hopSense: 'reached', // src/trace/types.ts: "the largest packet that reaches it"
   slowInBlackHoles: false,
   unavailable: () => undefined,
   async run({ host, family, exec }) {
@@ -119,7 +119,8 @@ const pathmtuTrace: Tool = {
       said: j.pmtu === null ? 'no answer' : String(j.pmtu),
       probes: j.probes ?? null,
       hops: (j.hops ?? []).map((h) => ({ ttl: h.ttl, address: h.address, mtu: h.mtu })),
-      blackHole: j.blackHole ? { afterTtl: j.blackHole.afterTtl } : null,
+      // A bracket is not a place: it counts as located only when pinned to one link.
+      blackHole: j.blackHole ? { afterTtl: j.blackHole.uncertain ? -1 : j.blackHole.afterTtl } : null,
     };
   },
 };
