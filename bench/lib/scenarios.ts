@@ -54,9 +54,10 @@ export const SCENARIOS: Scenario[] = [
   { id: 'ptb-drop-v6', label: 'router drops PTB v6', family: 6, spec: ptbDropped, blackHole: true },
   { id: 'l2-v4', label: 'L2 mismatch v4', family: 4, spec: l2Mismatch, blackHole: true },
   { id: 'l2-v6', label: 'L2 mismatch v6', family: 6, spec: l2Mismatch, blackHole: true },
-  { id: 'ptb-then-hole-v4', label: 'PTB 1480, then black hole 1400 v4', family: 4, spec: ptbThenHole, blackHole: true },
-  { id: 'ptb-then-hole-v6', label: 'PTB 1480, then black hole 1400 v6', family: 6, spec: ptbThenHole, blackHole: true },
-  // The trace rows only: the spent budget is about locating the link (time-exceededs), not the path MTU.
+  // The trace rows only: discover on the PTB-then-black-hole path is in bench/hard.ts, and the spent
+  // budget is about locating the link (time-exceededs), not the path MTU.
+  { id: 'ptb-then-hole-v4', label: 'PTB 1480, then black hole 1400 v4', family: 4, spec: ptbThenHole, blackHole: true, roles: ['trace'] },
+  { id: 'ptb-then-hole-v6', label: 'PTB 1480, then black hole 1400 v6', family: 6, spec: ptbThenHole, blackHole: true, roles: ['trace'] },
   { id: 'ratelimited-v4', label: 'black hole, its router ICMP-rate-limited v4', family: 4, spec: ptbDropped, blackHole: true, roles: ['trace'], prepare: (lab, f) => spendIcmpBudget(lab, f, 2) },
   { id: 'ratelimited-v6', label: 'black hole, its router ICMP-rate-limited v6', family: 6, spec: ptbDropped, blackHole: true, roles: ['trace'], prepare: (lab, f) => spendIcmpBudget(lab, f, 2) },
 ];
