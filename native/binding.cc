@@ -3,11 +3,19 @@
 // Every function returns a negative errno on failure instead of throwing; the TypeScript layer
 // (src/sock/) turns those into Errors with code/errno/syscall. No protocol knowledge lives here:
 // addresses arrive and leave as raw sockaddr bytes, control messages as (level, type, bytes).
+// A worker being terminated cannot run JS: a Node-API call then fails, and without this
+// node-addon-api turns the error it cannot throw into a fatal abort of the whole process.
+#define NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS
 #include <napi.h>
 #include <uv.h>
 
 #include <cerrno>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <string>
 #include <cstring>
+#include <unordered_set>
 #include <vector>
 
 #include <arpa/inet.h>
@@ -32,20 +40,62 @@ namespace {
 
 Napi::Value Errno(Napi::Env env, int err) { return Napi::Number::New(env, -err); }
 
-bool ArgInt(const Napi::CallbackInfo& info, size_t i, int* out) {
-  if (info.Length() <= i || !info[i].IsNumber()) {
-    Napi::TypeError::New(info.Env(), "argument " + std::to_string(i) + " must be an integer")
-        .ThrowAsJavaScriptException();
-    return false;
+// Argument checks. Every bad argument becomes a thrown TypeError naming it, never an abort and
+// never a silent conversion: Int32Value() would turn 1.5 into 1, NaN into 0 and 2^32 + 3 into the
+// fd 3 — a call on someone else's socket.
+bool ThrowType(Napi::Env env, const std::string& message) {
+  if (!env.IsExceptionPending()) Napi::TypeError::New(env, message).ThrowAsJavaScriptException();
+  return false;
+}
+
+std::string Describe(const Napi::Value& v) {
+  if (v.IsEmpty() || v.IsUndefined()) return "nothing";
+  if (v.IsNull()) return "null";
+  if (v.IsNumber()) {
+    double d = v.As<Napi::Number>().DoubleValue();
+    if (std::isnan(d)) return "NaN";
+    if (std::isinf(d)) return d > 0 ? "Infinity" : "-Infinity";
+    char b[64];
+    std::snprintf(b, sizeof b, "%.17g", d);
+    return b;
   }
-  *out = info[i].As<Napi::Number>().Int32Value();
+  if (v.IsString()) return "a string";
+  if (v.IsBoolean()) return "a boolean";
+  if (v.IsBigInt()) return "a bigint";
+  if (v.IsBuffer()) return "a Buffer";
+  if (v.IsArray()) return "an array";
+  if (v.IsFunction()) return "a function";
+  if (v.IsObject()) return "an object";
+  return "a symbol";
+}
+
+// An integer in [lo, hi], as a JS number (no coercion: strings, BigInts, objects with valueOf are refused).
+bool IntIn(Napi::Env env, const Napi::Value& v, const std::string& what, int64_t lo, int64_t hi, int* out) {
+  if (v.IsEmpty()) return false;  // a getter threw: its exception is pending
+  bool ok = v.IsNumber();
+  double d = ok ? v.As<Napi::Number>().DoubleValue() : 0;
+  ok = ok && std::isfinite(d) && d == std::trunc(d) && d >= static_cast<double>(lo) && d <= static_cast<double>(hi);
+  if (!ok) {
+    return ThrowType(env, what + " must be an integer from " + std::to_string(lo) + " to " + std::to_string(hi) + ", got " + Describe(v));
+  }
+  *out = static_cast<int>(d);
   return true;
 }
+
+std::string ArgName(size_t i, const char* name) { return "argument " + std::to_string(i) + " (" + name + ")"; }
+
+bool ArgInt(const Napi::CallbackInfo& info, size_t i, const char* name, int* out, int64_t lo = INT32_MIN, int64_t hi = INT32_MAX) {
+  return IntIn(info.Env(), info[i], ArgName(i, name), lo, hi, out);
+}
+
+// A file descriptor: 0 .. INT32_MAX.
+bool ArgFd(const Napi::CallbackInfo& info, size_t i, int* out) { return ArgInt(info, i, "fd", out, 0, INT32_MAX); }
 
 // socket(domain, type, protocol) -> fd | -errno. Always non-blocking and close-on-exec.
 Napi::Value Socket(const Napi::CallbackInfo& info) {
   int domain, type, protocol;
-  if (!ArgInt(info, 0, &domain) || !ArgInt(info, 1, &type) || !ArgInt(info, 2, &protocol)) return info.Env().Undefined();
+  if (!ArgInt(info, 0, "domain", &domain) || !ArgInt(info, 1, "type", &type) || !ArgInt(info, 2, "protocol", &protocol))
+    return info.Env().Undefined();
   int fd = socket(domain, type | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
   if (fd < 0) return Errno(info.Env(), errno);
   return Napi::Number::New(info.Env(), fd);
@@ -53,17 +103,13 @@ Napi::Value Socket(const Napi::CallbackInfo& info) {
 
 Napi::Value Close(const Napi::CallbackInfo& info) {
   int fd;
-  if (!ArgInt(info, 0, &fd)) return info.Env().Undefined();
+  if (!ArgFd(info, 0, &fd)) return info.Env().Undefined();
   if (close(fd) < 0 && errno != EINTR) return Errno(info.Env(), errno);
   return Napi::Number::New(info.Env(), 0);
 }
 
 bool ArgBuffer(const Napi::CallbackInfo& info, size_t i, Napi::Buffer<uint8_t>* out) {
-  if (info.Length() <= i || !info[i].IsBuffer()) {
-    Napi::TypeError::New(info.Env(), "argument " + std::to_string(i) + " must be a Buffer")
-        .ThrowAsJavaScriptException();
-    return false;
-  }
+  if (info.Length() <= i || !info[i].IsBuffer()) return ThrowType(info.Env(), "argument " + std::to_string(i) + " must be a Buffer, got " + Describe(info[i]));
   *out = info[i].As<Napi::Buffer<uint8_t>>();
   return true;
 }
@@ -73,7 +119,7 @@ template <int (*Fn)(int, const struct sockaddr*, socklen_t)>
 Napi::Value AddrCall(const Napi::CallbackInfo& info) {
   int fd;
   Napi::Buffer<uint8_t> addr;
-  if (!ArgInt(info, 0, &fd) || !ArgBuffer(info, 1, &addr)) return info.Env().Undefined();
+  if (!ArgFd(info, 0, &fd) || !ArgBuffer(info, 1, &addr)) return info.Env().Undefined();
   int r;
   do {
     r = Fn(fd, reinterpret_cast<const struct sockaddr*>(addr.Data()), static_cast<socklen_t>(addr.Length()));
@@ -88,16 +134,17 @@ int DoConnect(int fd, const struct sockaddr* a, socklen_t l) { return connect(fd
 // setsockopt(fd, level, name, value: number | Buffer) -> 0 | -errno
 Napi::Value SetSockOpt(const Napi::CallbackInfo& info) {
   int fd, level, name;
-  if (!ArgInt(info, 0, &fd) || !ArgInt(info, 1, &level) || !ArgInt(info, 2, &name)) return info.Env().Undefined();
+  if (!ArgFd(info, 0, &fd) || !ArgInt(info, 1, "level", &level) || !ArgInt(info, 2, "name", &name)) return info.Env().Undefined();
   int r;
-  if (info.Length() > 3 && info[3].IsNumber()) {
-    int v = info[3].As<Napi::Number>().Int32Value();
+  if (info[3].IsNumber()) {
+    int v;
+    if (!ArgInt(info, 3, "value", &v)) return info.Env().Undefined();
     r = setsockopt(fd, level, name, &v, sizeof v);
-  } else if (info.Length() > 3 && info[3].IsBuffer()) {
+  } else if (info[3].IsBuffer()) {
     auto b = info[3].As<Napi::Buffer<uint8_t>>();
     r = setsockopt(fd, level, name, b.Data(), static_cast<socklen_t>(b.Length()));
   } else {
-    Napi::TypeError::New(info.Env(), "value must be an integer or a Buffer").ThrowAsJavaScriptException();
+    ThrowType(info.Env(), "argument 3 (value) must be an integer or a Buffer, got " + Describe(info[3]));
     return info.Env().Undefined();
   }
   if (r < 0) return Errno(info.Env(), errno);
@@ -107,12 +154,9 @@ Napi::Value SetSockOpt(const Napi::CallbackInfo& info) {
 // getsockopt(fd, level, name, maxLength) -> Buffer | -errno
 Napi::Value GetSockOpt(const Napi::CallbackInfo& info) {
   int fd, level, name, len;
-  if (!ArgInt(info, 0, &fd) || !ArgInt(info, 1, &level) || !ArgInt(info, 2, &name) || !ArgInt(info, 3, &len))
+  if (!ArgFd(info, 0, &fd) || !ArgInt(info, 1, "level", &level) || !ArgInt(info, 2, "name", &name) ||
+      !ArgInt(info, 3, "maxLength", &len, 0, 65536))
     return info.Env().Undefined();
-  if (len < 0 || len > 65536) {
-    Napi::RangeError::New(info.Env(), "maxLength must be 0..65536").ThrowAsJavaScriptException();
-    return info.Env().Undefined();
-  }
   std::vector<uint8_t> buf(static_cast<size_t>(len) + 1);
   socklen_t sl = static_cast<socklen_t>(len);
   if (getsockopt(fd, level, name, buf.data(), &sl) < 0) return Errno(info.Env(), errno);
@@ -122,7 +166,7 @@ Napi::Value GetSockOpt(const Napi::CallbackInfo& info) {
 // getsockname(fd) -> Buffer (raw sockaddr) | -errno
 Napi::Value GetSockName(const Napi::CallbackInfo& info) {
   int fd;
-  if (!ArgInt(info, 0, &fd)) return info.Env().Undefined();
+  if (!ArgFd(info, 0, &fd)) return info.Env().Undefined();
   struct sockaddr_storage ss;
   socklen_t sl = sizeof ss;
   if (getsockname(fd, reinterpret_cast<struct sockaddr*>(&ss), &sl) < 0) return Errno(info.Env(), errno);
@@ -131,12 +175,55 @@ Napi::Value GetSockName(const Napi::CallbackInfo& info) {
 
 // sendmsg(fd, data, sockaddr | null, control | null, flags) -> bytes sent | -errno
 // control: array of [level, type, Buffer]; each becomes one cmsghdr (e.g. IP_TTL, IPV6_HOPLIMIT).
+// Every entry is read and checked once, before anything is built: a getter runs at most once, and
+// a value that changes between reads cannot reach a cast.
+struct ControlEntry {
+  int level;
+  int type;
+  Napi::Buffer<uint8_t> data;
+};
+
+bool ReadControl(Napi::Env env, const Napi::Value& v, std::vector<ControlEntry>* out) {
+  if (v.IsUndefined() || v.IsNull()) return true;
+  if (!v.IsArray()) return ThrowType(env, "argument 3 (control) must be an array of [level, type, Buffer] or null, got " + Describe(v));
+  auto arr = v.As<Napi::Array>();
+  uint32_t count = arr.Length();
+  if (count > 64) return ThrowType(env, "argument 3 (control) has " + std::to_string(count) + " entries, at most 64");
+  for (uint32_t i = 0; i < count; i++) {
+    Napi::Value item = arr.Get(i);
+    if (env.IsExceptionPending()) return false;
+    std::string what = "control entry " + std::to_string(i);
+    if (!item.IsArray()) return ThrowType(env, what + " must be [level, type, Buffer], got " + Describe(item));
+    auto e = item.As<Napi::Array>();
+    Napi::Value level = e.Get(0u);
+    if (env.IsExceptionPending()) return false;
+    Napi::Value type = e.Get(1u);
+    if (env.IsExceptionPending()) return false;
+    Napi::Value data = e.Get(2u);
+    if (env.IsExceptionPending()) return false;
+    ControlEntry c;
+    if (!IntIn(env, level, what + " level", INT32_MIN, INT32_MAX, &c.level)) return false;
+    if (!IntIn(env, type, what + " type", INT32_MIN, INT32_MAX, &c.type)) return false;
+    if (!data.IsBuffer()) return ThrowType(env, what + " data must be a Buffer, got " + Describe(data));
+    c.data = data.As<Napi::Buffer<uint8_t>>();
+    if (c.data.Length() > 4096) return ThrowType(env, what + " data is " + std::to_string(c.data.Length()) + " bytes, at most 4096");
+    out->push_back(c);
+  }
+  return true;
+}
+
 Napi::Value SendMsg(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int fd, flags = 0;
   Napi::Buffer<uint8_t> data;
-  if (!ArgInt(info, 0, &fd) || !ArgBuffer(info, 1, &data)) return env.Undefined();
-  if (info.Length() > 4 && !info[4].IsUndefined() && !ArgInt(info, 4, &flags)) return env.Undefined();
+  if (!ArgFd(info, 0, &fd) || !ArgBuffer(info, 1, &data)) return env.Undefined();
+  if (!info[2].IsUndefined() && !info[2].IsNull() && !info[2].IsBuffer()) {
+    ThrowType(env, "argument 2 (sockaddr) must be a Buffer or null, got " + Describe(info[2]));
+    return env.Undefined();
+  }
+  std::vector<ControlEntry> entries;
+  if (!ReadControl(env, info[3], &entries)) return env.Undefined();
+  if (!info[4].IsUndefined() && !ArgInt(info, 4, "flags", &flags)) return env.Undefined();
 
   struct msghdr msg;
   std::memset(&msg, 0, sizeof msg);
@@ -146,43 +233,26 @@ Napi::Value SendMsg(const Napi::CallbackInfo& info) {
   msg.msg_iov = &iov;
   msg.msg_iovlen = 1;
 
-  if (info.Length() > 2 && info[2].IsBuffer()) {
+  if (info[2].IsBuffer()) {
     auto a = info[2].As<Napi::Buffer<uint8_t>>();
     msg.msg_name = a.Data();
     msg.msg_namelen = static_cast<socklen_t>(a.Length());
   }
 
   std::vector<uint8_t> control;
-  if (info.Length() > 3 && info[3].IsArray()) {
-    auto arr = info[3].As<Napi::Array>();
-    size_t total = 0;
-    for (uint32_t i = 0; i < arr.Length(); i++) {
-      Napi::Value item = arr[i];
-      if (!item.IsArray()) {
-        Napi::TypeError::New(env, "control entries must be [level, type, Buffer]").ThrowAsJavaScriptException();
-        return env.Undefined();
-      }
-      Napi::Value payload = item.As<Napi::Array>()[2u];
-      if (!payload.IsBuffer()) {
-        Napi::TypeError::New(env, "control entries must be [level, type, Buffer]").ThrowAsJavaScriptException();
-        return env.Undefined();
-      }
-      total += CMSG_SPACE(payload.As<Napi::Buffer<uint8_t>>().Length());
-    }
-    if (total > 0) {
-      control.assign(total, 0);
-      msg.msg_control = control.data();
-      msg.msg_controllen = total;
-      struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
-      for (uint32_t i = 0; i < arr.Length() && c != nullptr; i++) {
-        auto item = arr.Get(i).As<Napi::Array>();
-        auto payload = item.Get(2u).As<Napi::Buffer<uint8_t>>();
-        c->cmsg_level = item.Get(0u).As<Napi::Number>().Int32Value();
-        c->cmsg_type = item.Get(1u).As<Napi::Number>().Int32Value();
-        c->cmsg_len = CMSG_LEN(payload.Length());
-        std::memcpy(CMSG_DATA(c), payload.Data(), payload.Length());
-        c = CMSG_NXTHDR(&msg, c);
-      }
+  size_t total = 0;
+  for (const auto& e : entries) total += CMSG_SPACE(e.data.Length());
+  if (total > 0) {
+    control.assign(total, 0);
+    msg.msg_control = control.data();
+    msg.msg_controllen = total;
+    struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    for (size_t i = 0; i < entries.size() && c != nullptr; i++) {
+      c->cmsg_level = entries[i].level;
+      c->cmsg_type = entries[i].type;
+      c->cmsg_len = CMSG_LEN(entries[i].data.Length());
+      std::memcpy(CMSG_DATA(c), entries[i].data.Data(), entries[i].data.Length());
+      c = CMSG_NXTHDR(&msg, c);
     }
   }
 
@@ -200,12 +270,9 @@ Napi::Value SendMsg(const Napi::CallbackInfo& info) {
 Napi::Value RecvMsg(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int fd, maxData, maxControl, flags;
-  if (!ArgInt(info, 0, &fd) || !ArgInt(info, 1, &maxData) || !ArgInt(info, 2, &maxControl) || !ArgInt(info, 3, &flags))
+  if (!ArgFd(info, 0, &fd) || !ArgInt(info, 1, "maxData", &maxData, 0, 262144) ||
+      !ArgInt(info, 2, "maxControl", &maxControl, 0, 65536) || !ArgInt(info, 3, "flags", &flags))
     return env.Undefined();
-  if (maxData < 0 || maxData > 262144 || maxControl < 0 || maxControl > 65536) {
-    Napi::RangeError::New(env, "maxData must be 0..262144 and maxControl 0..65536").ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
   std::vector<uint8_t> data(static_cast<size_t>(maxData) + 1);
   // cmsghdr needs size_t alignment: allocate in size_t units.
   std::vector<size_t> control((static_cast<size_t>(maxControl) + sizeof(size_t) - 1) / sizeof(size_t) + 1);
@@ -256,7 +323,7 @@ Napi::Value RecvMsg(const Napi::CallbackInfo& info) {
 // namespace behind fd; sockets opened afterwards live there. Used by the lab.
 Napi::Value SetNs(const Napi::CallbackInfo& info) {
   int fd, nstype;
-  if (!ArgInt(info, 0, &fd) || !ArgInt(info, 1, &nstype)) return info.Env().Undefined();
+  if (!ArgFd(info, 0, &fd) || !ArgInt(info, 1, "nstype", &nstype)) return info.Env().Undefined();
   if (setns(fd, nstype) < 0) return Errno(info.Env(), errno);
   return Napi::Number::New(info.Env(), 0);
 }
@@ -264,8 +331,8 @@ Napi::Value SetNs(const Napi::CallbackInfo& info) {
 // ifNameToIndex(name) -> interface index | -errno, in the caller's network namespace (an ioctl on
 // a socket, so it follows setns(), unlike /sys/class/net). For IPv6 zones such as fe80::1%eth0.
 Napi::Value IfNameToIndex(const Napi::CallbackInfo& info) {
-  if (info.Length() < 1 || !info[0].IsString()) {
-    Napi::TypeError::New(info.Env(), "name must be a string").ThrowAsJavaScriptException();
+  if (!info[0].IsString()) {
+    ThrowType(info.Env(), "argument 0 (name) must be a string, got " + Describe(info[0]));
     return info.Env().Undefined();
   }
   std::string name = info[0].As<Napi::String>().Utf8Value();
@@ -279,6 +346,50 @@ Napi::Value IfNameToIndex(const Napi::CallbackInfo& info) {
 // The callback receives (status, events). libuv stops the handle and reports UV_EBADF when the
 // kernel signals POLLERR, which is exactly how a socket announces a pending error-queue entry;
 // the TS layer drains MSG_ERRQUEUE and calls start() again.
+//
+// Teardown: a worker thread terminated with sockets open tears its environment down while our
+// handles are still open on its loop. Their close callbacks must run before Node unloads the addon
+// (a segfault in uv__finish_close otherwise), so each environment keeps a registry of its open
+// handles and an async cleanup hook closes them and holds the teardown until libuv has called back.
+class Poller;
+
+struct EnvData;
+
+struct PollHandle {
+  uv_poll_t poll;
+  Poller* owner;  // null once closed: a late callback finds no one to call
+  EnvData* data;
+};
+
+struct EnvData {
+  std::unordered_set<PollHandle*> open;  // not yet given to uv_close
+  size_t closing = 0;                    // given to uv_close, callback not yet run
+  napi_async_cleanup_hook_handle hook = nullptr;
+  bool tearingDown = false;
+};
+
+void MaybeFinishTeardown(EnvData* d) {
+  if (!d->tearingDown || d->closing != 0) return;
+  napi_async_cleanup_hook_handle hook = d->hook;
+  delete d;
+  napi_remove_async_cleanup_hook(hook);
+}
+
+void OnHandleClosed(uv_handle_t* h) {
+  auto* ph = reinterpret_cast<PollHandle*>(h);
+  EnvData* d = ph->data;
+  delete ph;
+  d->closing--;
+  MaybeFinishTeardown(d);
+}
+
+void CloseHandle(PollHandle* ph) {
+  ph->data->open.erase(ph);
+  ph->owner = nullptr;
+  ph->data->closing++;
+  uv_close(reinterpret_cast<uv_handle_t*>(&ph->poll), OnHandleClosed);
+}
+
 class Poller : public Napi::ObjectWrap<Poller> {
  public:
   static Napi::Function Define(Napi::Env env) {
@@ -291,45 +402,82 @@ class Poller : public Napi::ObjectWrap<Poller> {
   explicit Poller(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Poller>(info) {
     Napi::Env env = info.Env();
     int fd;
-    if (!ArgInt(info, 0, &fd)) return;
-    if (info.Length() < 2 || !info[1].IsFunction()) {
-      Napi::TypeError::New(env, "callback must be a function").ThrowAsJavaScriptException();
+    if (!ArgFd(info, 0, &fd)) return;
+    if (!info[1].IsFunction()) {
+      ThrowType(env, "argument 1 (callback) must be a function, got " + Describe(info[1]));
       return;
     }
+    EnvData* data = nullptr;
     uv_loop_t* loop = nullptr;
-    if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop == nullptr) {
+    if (napi_get_instance_data(env, reinterpret_cast<void**>(&data)) != napi_ok || data == nullptr || data->tearingDown ||
+        napi_get_uv_event_loop(env, &loop) != napi_ok || loop == nullptr) {
       Napi::Error::New(env, "no event loop").ThrowAsJavaScriptException();
       return;
     }
-    handle_ = new uv_poll_t;
-    int r = uv_poll_init_socket(loop, handle_, fd);
+    auto* ph = new PollHandle{};
+    int r = uv_poll_init_socket(loop, &ph->poll, fd);
     if (r < 0) {
-      delete handle_;
-      handle_ = nullptr;
+      delete ph;
       initError_ = r;
       return;
     }
-    handle_->data = this;
+    ph->owner = this;
+    ph->data = data;
+    ph->poll.data = ph;
+    data->open.insert(ph);
+    handle_ = ph;
     callback_ = Napi::Persistent(info[1].As<Napi::Function>());
     env_ = env;
   }
 
-  ~Poller() override { CloseHandle(); }
+  ~Poller() override { Release(); }
 
- private:
-  static void OnPoll(uv_poll_t* h, int status, int events) {
-    Poller* self = static_cast<Poller*>(h->data);
-    if (self == nullptr || self->callback_.IsEmpty()) return;
-    Napi::HandleScope scope(self->env_);
-    self->callback_.MakeCallback(self->Value(), {Napi::Number::New(self->env_, status), Napi::Number::New(self->env_, events)});
+  // The environment is going away: close the handle without touching JS (no Unref: the object's
+  // reference dies with the environment).
+  static void OnTeardown(napi_async_cleanup_hook_handle hook, void* arg) {
+    auto* d = static_cast<EnvData*>(arg);
+    d->hook = hook;
+    d->tearingDown = true;
+    std::vector<PollHandle*> open(d->open.begin(), d->open.end());
+    for (PollHandle* ph : open) {
+      if (ph->owner != nullptr) {
+        ph->owner->handle_ = nullptr;
+        ph->owner->active_ = false;
+      }
+      CloseHandle(ph);
+    }
+    MaybeFinishTeardown(d);
   }
 
-  static void OnClose(uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); }
+ private:
+  // Plain Node-API here, every status checked: while a worker is being terminated JS cannot run,
+  // and node-addon-api's wrappers would turn that failed call into a fatal error (an abort). A
+  // callback that throws becomes an uncaught exception of the process, as in any other callback.
+  static void OnPoll(uv_poll_t* h, int status, int events) {
+    auto* ph = static_cast<PollHandle*>(h->data);
+    Poller* self = ph == nullptr ? nullptr : ph->owner;
+    if (self == nullptr || self->callback_.IsEmpty()) return;
+    napi_env env = self->env_;
+    napi_handle_scope scope;
+    if (napi_open_handle_scope(env, &scope) != napi_ok) return;
+    napi_value recv = nullptr;
+    napi_value fn = nullptr;
+    napi_value argv[2];
+    napi_value result;
+    if (napi_get_reference_value(env, static_cast<napi_ref>(*self), &recv) == napi_ok && recv != nullptr &&
+        napi_get_reference_value(env, static_cast<napi_ref>(self->callback_), &fn) == napi_ok && fn != nullptr &&
+        napi_create_int32(env, status, &argv[0]) == napi_ok &&
+        napi_create_int32(env, events, &argv[1]) == napi_ok &&
+        napi_make_callback(env, nullptr, recv, fn, 2, argv, &result) == napi_pending_exception) {
+      napi_value err;
+      if (napi_get_and_clear_last_exception(env, &err) == napi_ok) napi_fatal_exception(env, err);
+    }
+    napi_close_handle_scope(env, scope);
+  }
 
-  void CloseHandle() {
+  void Release() {
     if (handle_ != nullptr) {
-      handle_->data = nullptr;
-      uv_close(reinterpret_cast<uv_handle_t*>(handle_), OnClose);
+      CloseHandle(handle_);
       handle_ = nullptr;
     }
     if (active_) {
@@ -341,9 +489,9 @@ class Poller : public Napi::ObjectWrap<Poller> {
   // start(events) -> 0 | -errno (libuv error codes are negative errno on Unix)
   Napi::Value Start(const Napi::CallbackInfo& info) {
     int events;
-    if (!ArgInt(info, 0, &events)) return info.Env().Undefined();
+    if (!ArgInt(info, 0, "events", &events, 0, UV_READABLE | UV_WRITABLE | UV_DISCONNECT | UV_PRIORITIZED)) return info.Env().Undefined();
     if (handle_ == nullptr) return Napi::Number::New(info.Env(), initError_ != 0 ? initError_ : UV_EBADF);
-    int r = uv_poll_start(handle_, events, OnPoll);
+    int r = uv_poll_start(&handle_->poll, events, OnPoll);
     if (r == 0 && !active_) {
       active_ = true;
       Ref();  // keep the JS object alive while libuv may call back into it
@@ -352,7 +500,7 @@ class Poller : public Napi::ObjectWrap<Poller> {
   }
 
   Napi::Value Stop(const Napi::CallbackInfo& info) {
-    if (handle_ != nullptr) uv_poll_stop(handle_);
+    if (handle_ != nullptr) uv_poll_stop(&handle_->poll);
     if (active_) {
       active_ = false;
       Unref();
@@ -361,21 +509,21 @@ class Poller : public Napi::ObjectWrap<Poller> {
   }
 
   Napi::Value Close(const Napi::CallbackInfo& info) {
-    CloseHandle();
+    Release();
     return info.Env().Undefined();
   }
 
   Napi::Value Ref_(const Napi::CallbackInfo& info) {
-    if (handle_ != nullptr) uv_ref(reinterpret_cast<uv_handle_t*>(handle_));
+    if (handle_ != nullptr) uv_ref(reinterpret_cast<uv_handle_t*>(&handle_->poll));
     return info.Env().Undefined();
   }
 
   Napi::Value Unref_(const Napi::CallbackInfo& info) {
-    if (handle_ != nullptr) uv_unref(reinterpret_cast<uv_handle_t*>(handle_));
+    if (handle_ != nullptr) uv_unref(reinterpret_cast<uv_handle_t*>(&handle_->poll));
     return info.Env().Undefined();
   }
 
-  uv_poll_t* handle_ = nullptr;
+  PollHandle* handle_ = nullptr;
   int initError_ = 0;
   bool active_ = false;
   Napi::FunctionReference callback_;
@@ -385,6 +533,16 @@ class Poller : public Napi::ObjectWrap<Poller> {
 #define C(name) constants.Set(#name, Napi::Number::New(env, name))
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  // One registry of poll handles per environment (main thread, each worker), freed by its
+  // teardown hook once every handle has closed — never by the instance-data finalizer, which may
+  // run before libuv has called back.
+  auto* data = new EnvData();
+  if (napi_set_instance_data(env, data, nullptr, nullptr) != napi_ok ||
+      napi_add_async_cleanup_hook(env, Poller::OnTeardown, data, nullptr) != napi_ok) {
+    delete data;
+    Napi::Error::New(env, "cannot register the binding's cleanup hook").ThrowAsJavaScriptException();
+    return exports;
+  }
   exports.Set("socket", Napi::Function::New(env, Socket));
   exports.Set("close", Napi::Function::New(env, Close));
   exports.Set("bind", Napi::Function::New(env, AddrCall<DoBind>));
