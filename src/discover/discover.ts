@@ -402,6 +402,8 @@ function runSearch(
       }
       const st = tokens.get(token);
       if (st === undefined || done) return;
+      // An unreachable that does not quote the probe's nonce may be forged: it cannot end the search.
+      if (outcome.kind === 'unreachable' && outcome.unproven !== undefined) return prober.disregard(outcome, `unproven unreachable: ${outcome.unproven}`);
       if (outcome.kind === 'delivered' && !deliveredAny) {
         deliveredAny = true;
         extra.onDelivered?.();

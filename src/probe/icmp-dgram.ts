@@ -17,6 +17,7 @@ import * as icmpv6 from '../wire/icmpv6.js';
 import type { Family, Outcome } from './outcome.js';
 import { classifyIcmpError } from './classify.js';
 import { EchoProber, NONCE } from './echo.js';
+import { unprovenQuote } from './prober.js';
 import { prepareProbeSocket } from './icmp-socket.js';
 
 export interface IcmpDgramProberOptions {
@@ -90,6 +91,8 @@ export class IcmpDgramProber extends EchoProber {
       this.rttMs(p, e.receivedAt),
     );
     if (outcome === null) return this.ignore(from, what, 'not an error a probe can meet');
+    const unproven = unprovenQuote(Math.min(echo.payload.length, NONCE));
+    if (unproven !== undefined) outcome.unproven = unproven;
     this.resolve(p, outcome);
   }
 

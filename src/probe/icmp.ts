@@ -20,6 +20,7 @@ import { decodeQuote, type QuotedDatagram } from '../wire/quote.js';
 import type { Family, Outcome } from './outcome.js';
 import { classifyIcmpError } from './classify.js';
 import { EchoProber, NONCE } from './echo.js';
+import { unprovenQuote } from './prober.js';
 import { filterIcmpTypes, prepareProbeSocket } from './icmp-socket.js';
 
 
@@ -127,6 +128,8 @@ export class IcmpProber extends EchoProber {
     }
     const outcome = classifyIcmpError({ family: this.family, type, code, mtu, from: m.from }, { size: p.size, ttl: p.ttl }, this.rttMs(p, m.receivedAt));
     if (outcome === null) return this.ignore(m.from, what, 'not an error a probe can meet');
+    const unproven = unprovenQuote(Math.min(t.payload.length, NONCE));
+    if (unproven !== undefined) outcome.unproven = unproven;
     this.resolve(p, outcome);
   }
 

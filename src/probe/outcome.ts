@@ -19,6 +19,12 @@ interface OutcomeBase {
   ttl?: number;
   /** Milliseconds from send to answer (absent for lost / local). */
   rttMs?: number;
+  /**
+   * Set on an ICMP error whose quote does not carry the probe's whole nonce (a router quoting only
+   * the headers, or a forger who saw them): why it proves nothing. It matched addresses, ports or
+   * echo id and sequence, so it may hint, but must never decide (RFC 8899 §4.6.1, RFC 5927).
+   */
+  unproven?: string;
 }
 
 /** The probe reached the destination (echo reply, port unreachable from the target, SYN-ACK/RST). */

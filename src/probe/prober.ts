@@ -43,6 +43,14 @@ export interface InFlight {
   answered: boolean;
 }
 
+/** Bytes of the per-probe nonce: token (u32) + random (u32). */
+export const NONCE_LENGTH = 8;
+
+/** Why a quote carrying `carried` of the nonce's bytes proves nothing, or undefined when it carries all. */
+export function unprovenQuote(carried: number): string | undefined {
+  return carried >= NONCE_LENGTH ? undefined : `the quote carries ${carried} of the probe's ${NONCE_LENGTH} nonce bytes`;
+}
+
 /** How many finished probes a Prober remembers, so late answers still match. */
 const REMEMBER = 4096;
 
@@ -142,6 +150,15 @@ export abstract class Prober extends EventEmitter<ProberEvents> {
       found = p; // keep the newest
     }
     return found;
+  }
+
+  /**
+   * Set an outcome aside as evidence not taken (counted in ignoredCounts and reported as 'ignored'):
+   * for callers that cannot act on it, e.g. discover on an unproven unreachable.
+   */
+  disregard(outcome: ProbeOutcome, reason: string): void {
+    const from = 'from' in outcome ? outcome.from : outcome.destination;
+    this.ignore(from, `${outcome.kind} about a ${outcome.size}-byte probe`, reason);
   }
 
   protected ignore(from: string, what: string, reason: string): void {

@@ -179,6 +179,7 @@ export class TcpProber extends Prober {
     const p = this.match(e.destination, q.srcPort, q.data.length > 0 ? q.data.subarray(0, NONCE) : null);
     if (p === undefined) return this.ignore(from, what, 'matches no probe in flight (destination, port or nonce)');
     if (q.seq !== TcpProber.sequenceOf(p)) return this.ignore(from, what, "quoted sequence number is not the probe's");
+    // Proven even by an 8-byte quote: the sequence number is the random half of the nonce.
     const outcome = classifyIcmpError(
       { family: this.family, type: e.type, code: e.code, mtu: e.info, from },
       { size: p.size, ttl: p.ttl },

@@ -8,7 +8,7 @@ import { UsageError } from '../errors.js';
 import { classifyIcmpError } from './classify.js';
 import { canonicalDestination, sendAddress } from './icmp-socket.js';
 import { IP_HEADER, type Family, type Outcome } from './outcome.js';
-import { Prober, type SendOptions } from './prober.js';
+import { NONCE_LENGTH, Prober, unprovenQuote, type SendOptions } from './prober.js';
 
 const UDP_HEADER = 8;
 /** traceroute's customary range of (almost always closed) ports; one per probe in flight. */
@@ -83,8 +83,15 @@ export class UdpProber extends Prober {
       return;
     }
     const family = e.origin === 'icmp' ? 4 : 6;
-    // The destination's own port-unreachable is our proof of arrival.
+    // The quoted payload is what follows the UDP header: the nonce, when the quote carries it.
+    const unproven = unprovenQuote(Math.min(e.payload.length, NONCE_LENGTH));
+    // The destination's own port-unreachable is our proof of arrival — only when it quotes the
+    // whole nonce: ports and addresses are there for anyone on the path to copy.
     const portUnreachable = family === 4 ? e.type === 3 && e.code === 3 : e.type === 1 && e.code === 4;
+    if (portUnreachable && from === p.destination && unproven !== undefined) {
+      this.ignore(from, 'port unreachable from the target', `${unproven}: no proof of delivery`);
+      return;
+    }
     const outcome: Outcome | null =
       portUnreachable && from === p.destination
         ? { ...base, kind: 'delivered', from, rttMs }
@@ -93,6 +100,7 @@ export class UdpProber extends Prober {
       this.ignore(from, `ICMP type ${e.type} code ${e.code}`, 'not an error a probe can meet');
       return;
     }
+    if (unproven !== undefined) outcome.unproven = unproven;
     this.resolve(p, outcome);
   }
 
