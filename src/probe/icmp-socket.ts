@@ -31,6 +31,13 @@ export function prepareProbeSocket(sock: ProbeSocket, family: Family, source: st
   if (source !== undefined) sock.bind(canonicalDestination(source, family), 0);
 }
 
+/**
+ * Receive buffer of a raw probe socket: it gets a copy of every ICMP (or TCP) packet the host
+ * receives, so under a flood (tens of thousands of forged ICMP errors a second, each also queued on
+ * the error queue) the default ~200 kB fills between two reads and replies are dropped.
+ */
+export const RAW_RECEIVE_BUFFER = 4 << 20;
+
 /** The ICMP types a probe can meet: echo reply and the errors that quote a probe (RFC 792, RFC 4443). */
 const WANTED = { 4: [0, 3, 11, 12], 6: [1, 2, 3, 4, 129] } as const;
 

@@ -21,7 +21,7 @@ import type { Family, Outcome } from './outcome.js';
 import { classifyIcmpError } from './classify.js';
 import { EchoProber, NONCE } from './echo.js';
 import { unprovenQuote } from './prober.js';
-import { filterIcmpTypes, prepareProbeSocket } from './icmp-socket.js';
+import { filterIcmpTypes, prepareProbeSocket, RAW_RECEIVE_BUFFER } from './icmp-socket.js';
 
 
 export interface IcmpProberOptions {
@@ -45,6 +45,7 @@ export class IcmpProber extends EchoProber {
       (sock) => {
         prepareProbeSocket(sock, family, opts.source);
         filterIcmpTypes(sock, family);
+        sock.receiveBuffer(RAW_RECEIVE_BUFFER);
       },
       {
         message: (m) => this.#onMessage(m),

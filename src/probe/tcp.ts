@@ -24,7 +24,7 @@ import * as ipv4 from '../wire/ipv4.js';
 import * as tcp from '../wire/tcp.js';
 import { IP_HEADER, type Family, type Outcome } from './outcome.js';
 import { classifyIcmpError } from './classify.js';
-import { canonicalDestination, prepareProbeSocket, sendAddress } from './icmp-socket.js';
+import { canonicalDestination, prepareProbeSocket, RAW_RECEIVE_BUFFER, sendAddress } from './icmp-socket.js';
 import { Prober, type InFlight, type SendOptions } from './prober.js';
 
 const TCP_HEADER = tcp.MIN_HEADER_LENGTH;
@@ -60,7 +60,10 @@ export class TcpProber extends Prober {
     if (!Number.isInteger(this.port) || this.port < 1 || this.port > 65535) throw new UsageError(`port must be 1..65535, got ${opts.port}`);
     this.#basePort = pickBasePort(this.port);
     this.#source = opts.source === undefined ? undefined : canonicalDestination(opts.source, family);
-    this.#sock = this.openSocket('tcp-raw', (sock) => prepareProbeSocket(sock, family, this.#source), {
+    this.#sock = this.openSocket('tcp-raw', (sock) => {
+      prepareProbeSocket(sock, family, this.#source);
+      sock.receiveBuffer(RAW_RECEIVE_BUFFER);
+    }, {
       message: (m) => this.#onMessage(m),
       errqueue: (e) => this.#onError(e),
     });

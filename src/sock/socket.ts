@@ -2,8 +2,11 @@
 //
 // Readiness: the binding polls the fd for readability. The kernel signals a pending error-queue
 // entry (IP_RECVERR) with POLLERR, which libuv reports as status UV_EBADF after stopping the
-// handle; we then drain MSG_ERRQUEUE and restart. A plain recv may also fail with the pending
-// socket error (EHOSTUNREACH, EMSGSIZE, ...): that too just means "look in the error queue".
+// handle, without saying whether data is waiting too; we then drain MSG_ERRQUEUE AND the data
+// queue, and restart. (Draining only the error queue starves the data queue for as long as errors
+// keep coming: a flood of ICMP errors on a raw socket.) A plain recv may also fail with the
+// pending socket error an ICMP error left (ECONNREFUSED, EHOSTUNREACH, EMSGSIZE, ...): that just
+// means "look in the error queue". Any other failure is reported as an 'error' event.
 import { EventEmitter } from 'node:events';
 import { constants as osConstants } from 'node:os';
 import { PermissionError, SystemCallError, UsageError } from '../errors.js';
@@ -46,13 +49,18 @@ export interface ProbeSocketEvents {
   close: [];
 }
 
+/** Most datagrams (and, separately, error-queue entries) read per readiness callback. */
 const MAX_DRAIN = 1024;
 
 export type SendResult = { ok: true } | { ok: false; errno: number; localMtu?: number };
 
-/** Errors a send may return on behalf of an earlier ICMP error (pending sk_err), worth a retry. */
+/**
+ * Errors a send or receive may return on behalf of an earlier ICMP error (the pending sk_err an
+ * ICMP error leaves with IP_RECVERR, or an unreachable on a connected socket): worth a retry, and
+ * the details are on the error queue.
+ */
 const RETRYABLE = new Set(
-  (['EMSGSIZE', 'ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENETDOWN', 'EPROTO', 'EACCES', 'ENOPROTOOPT', 'ETIMEDOUT'] as const).map(
+  (['EMSGSIZE', 'ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENETDOWN', 'EPROTO', 'EACCES', 'ENOPROTOOPT', 'ETIMEDOUT', 'ECONNRESET'] as const).map(
     (n) => osConstants.errno[n],
   ),
 );
@@ -189,6 +197,18 @@ export class ProbeSocket extends EventEmitter<ProbeSocketEvents> {
     this.#timestamps = on;
   }
 
+  /**
+   * Ask for a receive buffer of `bytes` (SO_RCVBUFFORCE when privileged, past net.core.rmem_max;
+   * else SO_RCVBUF, capped by it). Returns what the kernel granted (it doubles the request for its
+   * bookkeeping, and reports that).
+   */
+  receiveBuffer(bytes: number): number {
+    if (!Number.isInteger(bytes) || bytes < 1024 || bytes > 1 << 28) throw new UsageError(`receive buffer must be 1024..${1 << 28} bytes, got ${bytes}`);
+    const fd = this.#live();
+    if (native().setsockopt(fd, c('SOL_SOCKET'), c('SO_RCVBUFFORCE'), bytes) < 0) this.setOption(c('SOL_SOCKET'), c('SO_RCVBUF'), bytes);
+    return this.getOptionInt(c('SOL_SOCKET'), c('SO_RCVBUF'));
+  }
+
   /** Default TTL / unicast hop limit for packets from this socket. */
   setTtl(ttl: number): void {
     this.setOption(this.#ipLevel(), c(this.family === 4 ? 'IP_TTL' : 'IPV6_UNICAST_HOPS'), ttl);
@@ -285,8 +305,10 @@ export class ProbeSocket extends EventEmitter<ProbeSocketEvents> {
     if (this.#closed) return;
     try {
       if (status < 0) {
-        // POLLERR: libuv stopped the handle. Drain the error queue, then poll again.
+        // POLLERR: libuv stopped the handle and does not say whether data waits as well. Read
+        // both queues (each bounded, so a flood cannot hold the loop), then poll again.
         this.drainErrors();
+        this.drain();
         if (!this.#closed) {
           const r = this.#poller?.start(c('UV_READABLE')) ?? 0;
           if (r < 0) this.emit('error', new SystemCallError('uv_poll_start', -r));
@@ -299,18 +321,25 @@ export class ProbeSocket extends EventEmitter<ProbeSocketEvents> {
     }
   }
 
-  /** Read every queued datagram; returns how many. Pending socket errors send us to the error queue. */
+  /**
+   * Read the queued datagrams (at most MAX_DRAIN); returns how many. A pending socket error that an
+   * ICMP error left is consumed and reading goes on (its details wait on the error queue, whose
+   * POLLERR brings us back); any other failure is emitted as 'error' and ends the drain.
+   */
   drain(): number {
     let n = 0;
-    while (!this.#closed && n < MAX_DRAIN) {
+    let pending = 0;
+    while (!this.#closed && n < MAX_DRAIN && pending < MAX_DRAIN) {
       const r = native().recvmsg(this.#fd, this.#maxData, 256, 0);
       if (typeof r === 'number') {
         if (r === -c_errno('EAGAIN')) break;
         if (r === -c_errno('EINTR')) continue;
-        // A pending ICMP-derived error (ECONNREFUSED, EHOSTUNREACH, EMSGSIZE, ...): the details are on
-        // the error queue.
-        this.drainErrors();
-        n++;
+        if (!RETRYABLE.has(-r)) {
+          this.emit('error', new SystemCallError('recvmsg', -r));
+          break;
+        }
+        // Consumed by this call; its details are on the error queue, read on the next POLLERR.
+        pending++;
         continue;
       }
       n++;
@@ -319,14 +348,15 @@ export class ProbeSocket extends EventEmitter<ProbeSocketEvents> {
     return n;
   }
 
-  /** Read every error-queue entry; returns how many. */
+  /** Read the error-queue entries (at most MAX_DRAIN); returns how many. A failure other than an empty queue is emitted as 'error'. */
   drainErrors(): number {
     let n = 0;
     while (!this.#closed && n < MAX_DRAIN) {
       const r = native().recvmsg(this.#fd, this.#maxData, 512, c('MSG_ERRQUEUE'));
       if (typeof r === 'number') {
         if (r === -c_errno('EINTR')) continue;
-        break; // EAGAIN: queue empty
+        if (r !== -c_errno('EAGAIN')) this.emit('error', new SystemCallError('recvmsg(MSG_ERRQUEUE)', -r));
+        break;
       }
       n++;
       const entry = this.#toErrEntry(r);

@@ -88,3 +88,38 @@ test('a worker thread terminated with sockets open does not crash the process (1
   }
   assert.deepEqual(results, [], 'every round survived its terminated workers');
 });
+
+test('datagrams are read while the error queue never empties (each error read provokes the next)', async () => {
+  // A poller that drains only the error queue while an error is pending starves the data queue
+  // whenever errors keep coming (a flood of ICMP errors on a raw socket). Here every error-queue
+  // entry read sends one more datagram to a closed port, whose port-unreachable lands on the queue
+  // at once (loopback answers synchronously): the error queue is never empty when polled.
+  for (const [family, lo] of [[4, '127.0.0.1'], [6, '::1']] as const) {
+    const closed = ProbeSocket.open('udp', family).bind(lo, 0);
+    const closedPort = closed.localAddress().port;
+    closed.close(); // nothing listens there now: sends to it bounce as port unreachable
+    const rx = ProbeSocket.open('udp', family).bind(lo, 0);
+    rx.receiveErrors();
+    let errors = 0;
+    let messages = 0;
+    let provoking = true;
+    rx.on('errqueue', () => {
+      errors++;
+      if (provoking) rx.trySend(Buffer.alloc(8), { address: lo, port: closedPort });
+    });
+    rx.on('message', () => messages++);
+    rx.start();
+    rx.trySend(Buffer.alloc(8), { address: lo, port: closedPort });
+    const tx = ProbeSocket.open('udp', family);
+    const port = rx.localAddress().port;
+    await new Promise((r) => setTimeout(r, 20)); // the errors are under way
+    for (let i = 0; i < 50; i++) tx.send(Buffer.from('data'), { address: lo, port });
+    const until = Date.now() + 3000;
+    while (messages < 50 && Date.now() < until) await new Promise((r) => setTimeout(r, 5));
+    provoking = false;
+    rx.close();
+    tx.close();
+    assert.ok(errors > 100, `IPv${family}: the error queue kept filling (${errors} entries read)`);
+    assert.equal(messages, 50, `IPv${family}: every datagram was read although errors never stopped (${errors} errors)`);
+  }
+});
