@@ -100,8 +100,12 @@ export abstract class Prober extends EventEmitter<ProberEvents> {
     return sock;
   }
 
-  /** Refuse a size this method cannot send (below its headers + nonce, or above `max`). */
-  protected checkSize(size: number, max = 65535): void {
+  /**
+   * Refuse a size this method cannot send (below its headers + nonce, or above `max`). The largest
+   * packet without a jumbogram: IPv4's total length is 16 bits (65535); IPv6's 16-bit payload
+   * length excludes its 40-byte header (65575, so lo's 65536 is sendable).
+   */
+  protected checkSize(size: number, max = this.family === 4 ? 65535 : 65535 + 40): void {
     if (!Number.isInteger(size) || size < this.minSize || size > max) {
       throw new UsageError(`probe size must be ${this.minSize}..${max} bytes for ${this.method} over IPv${this.family}, got ${size}`);
     }
