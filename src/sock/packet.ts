@@ -2,6 +2,7 @@
 // one fd, one uv_poll_t, typed events, close safe at any time. Used where IP sockets cannot see
 // enough: check-server reads a flow's segments with their GSO size, the lab's lying router reads
 // the packets it forwards.
+// After POLLERR (the interface went down, say) it reports the error and goes on capturing.
 import { EventEmitter } from 'node:events';
 import { constants as osConstants } from 'node:os';
 import { PermissionError, SystemCallError } from '../errors.js';
@@ -80,23 +81,59 @@ export class PacketSocket extends EventEmitter<{ frame: [Frame]; error: [Error] 
   /** Start delivering 'frame' events. Idempotent. */
   start(): this {
     if (this.#closed) return this;
-    this.#poller ??= new (native().Poller)(this.#fd, (status) => {
-      if (status < 0) this.emit('error', new SystemCallError('uv_poll', -status));
-      else this.drain();
-    });
+    this.#poller ??= new (native().Poller)(this.#fd, (status) => this.#onPoll(status));
     const r = this.#poller.start(c('UV_READABLE'));
     if (r < 0) throw new SystemCallError('uv_poll_start', -r);
     return this;
   }
 
-  /** Read every queued frame now. */
+  #onPoll(status: number): void {
+    if (this.#closed) return;
+    try {
+      if (status < 0) {
+        // POLLERR: libuv stopped the handle. Say what the socket reports (its interface went down:
+        // ENETDOWN), clear it and its error queue, read what frames wait, and capture on.
+        this.#reportPendingError();
+        this.drain();
+        if (!this.#closed) {
+          const r = this.#poller?.start(c('UV_READABLE')) ?? 0;
+          if (r < 0) this.emit('error', new SystemCallError('uv_poll_start', -r, 'the capture has stopped'));
+        }
+        return;
+      }
+      this.drain();
+    } catch (err) {
+      this.emit('error', err as Error);
+    }
+  }
+
+  /** Read (and so clear) the socket's pending error and empty its error queue; report what was there. */
+  #reportPendingError(): void {
+    const b = native();
+    const so = b.getsockopt(this.#fd, c('SOL_SOCKET'), c('SO_ERROR'), 4);
+    const err = typeof so === 'number' ? -so : so.length >= 4 ? so.readInt32LE(0) : 0;
+    for (let i = 0; i < 1024; i++) {
+      const r = b.recvmsg(this.#fd, this.#snaplen, 256, c('MSG_ERRQUEUE'));
+      if (typeof r === 'number') {
+        if (r === -osConstants.errno.EINTR) continue;
+        break;
+      }
+    }
+    if (err !== 0) this.emit('error', new SystemCallError('packet capture', err, 'capturing goes on'));
+  }
+
+  /** Read every queued frame now (at most 4096); a failure other than an empty queue is an 'error' event. */
   drain(): void {
     const b = native();
     for (let i = 0; i < 4096 && !this.#closed; i++) {
       const r = b.recvmsg(this.#fd, this.#snaplen, 0, 0);
       if (typeof r === 'number') {
         if (r === -osConstants.errno.EINTR) continue;
-        return; // EAGAIN, or a frame the kernel could not describe (EINVAL for odd GSO types)
+        if (r === -osConstants.errno.EAGAIN) return;
+        // A frame the kernel could not describe (EINVAL for odd GSO types) is consumed: read on.
+        if (r === -osConstants.errno.EINVAL) continue;
+        this.emit('error', new SystemCallError('recvmsg(AF_PACKET)', -r));
+        return;
       }
       const receivedAt = process.hrtime.bigint();
       let link: PacketSockaddr;
