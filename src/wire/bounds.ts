@@ -10,6 +10,13 @@ export function need(buf: Buffer, offset: number, n: number, what: string): void
   }
 }
 
+/** An offset a decoder may start at: an integer from 0 to the buffer's length (empty there). */
+export function checkOffset(buf: Buffer, offset: number, what: string): void {
+  if (!Number.isInteger(offset) || offset < 0 || offset > buf.length) {
+    throw new DecodeError(what, `bad offset ${offset} (buffer of ${buf.length} bytes)`, 0);
+  }
+}
+
 /** The buffer to encode into: the caller's (checked for room) or a new one. */
 export function target(buf: Buffer | undefined, offset: number, n: number, what: string): Buffer {
   if (!buf) return Buffer.alloc(offset + n);

@@ -5,7 +5,7 @@
 // is capped, so hostile input cannot loop.
 import { DecodeError, UsageError } from '../errors.js';
 import { bytesToIp, writeIp } from './addr.js';
-import { checkInt, need, target } from './bounds.js';
+import { checkInt, checkOffset, need, target } from './bounds.js';
 import {
   IPPROTO_AH,
   IPPROTO_DSTOPTS,
@@ -131,6 +131,7 @@ export interface ExtensionWalk {
  * with complete = false instead of throwing.
  */
 export function walkExtensions(buf: Buffer, offset: number, nextHeader: number, partial = false): ExtensionWalk {
+  checkOffset(buf, offset, 'IPv6 extension headers');
   const extensions: Ipv6Extension[] = [];
   let o = offset;
   let nh = nextHeader;

@@ -5,7 +5,7 @@
 import { endianness } from 'node:os';
 import { DecodeError, UsageError } from '../errors.js';
 import { bytesToIp, ipToBytes } from './addr.js';
-import { checkInt, need, target } from './bounds.js';
+import { checkInt, checkOffset, need, target } from './bounds.js';
 
 // Message types and flags (netlink.h, rtnetlink.h).
 export const NLMSG_NOOP = 1;
@@ -114,6 +114,7 @@ encode.bytes = 0;
 
 /** Every message in one datagram (a dump packs several). */
 export function decode(buf: Buffer, offset = 0): NetlinkMessage[] {
+  checkOffset(buf, offset, 'netlink message');
   const out: NetlinkMessage[] = [];
   let o = offset;
   while (o < buf.length) {
@@ -198,6 +199,9 @@ export function encodeAttrs(attrs: RtAttr[], buf?: Buffer, offset = 0): Buffer {
 }
 
 export function decodeAttrs(buf: Buffer, offset = 0, end = buf.length): RtAttr[] {
+  checkOffset(buf, end, 'route attributes (end)');
+  checkOffset(buf, offset, 'route attributes');
+  if (offset > end) throw new DecodeError('route attributes', `offset ${offset} is past the end ${end}`, offset);
   const out: RtAttr[] = [];
   let o = offset;
   // Trailing bytes shorter than an attribute header are padding (the kernel never sends them).

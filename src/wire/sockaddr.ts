@@ -4,6 +4,7 @@
 import { endianness } from 'node:os';
 import { DecodeError } from '../errors.js';
 import { bytesToIp, ipToBytes } from './addr.js';
+import { checkOffset } from './bounds.js';
 
 export const AF_UNSPEC = 0;
 export const AF_INET = 2;
@@ -48,6 +49,7 @@ export function encodeInet(sa: InetSockaddr): Buffer {
 
 /** Decode sockaddr_in / sockaddr_in6; null for an empty or AF_UNSPEC address. */
 export function decodeInet(b: Buffer, offset = 0): InetSockaddr | null {
+  checkOffset(b, offset, 'sockaddr');
   if (b.length - offset < 2) return null;
   const family = u16h(b, offset);
   if (family === AF_UNSPEC) return null;
