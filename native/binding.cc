@@ -575,6 +575,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   C(SOL_PACKET); C(PACKET_VNET_HDR); C(PACKET_STATISTICS); C(SO_RCVBUFFORCE);
   C(NETLINK_ROUTE); C(CLONE_NEWNET); C(ETH_P_ALL); C(ETH_P_IP); C(ETH_P_IPV6);
   C(UV_READABLE); C(UV_WRITABLE); C(UV_PRIORITIZED); C(UV_EBADF);
+  // errno values an ICMP error can leave pending that Node's os.constants.errno lacks.
+  C(EHOSTDOWN); C(ENONET);
   constants.Set("SIZEOF_SOCK_EXTENDED_ERR", Napi::Number::New(env, sizeof(struct sock_extended_err)));
   exports.Set("constants", constants);
   return exports;

@@ -57,13 +57,20 @@ export type SendResult = { ok: true } | { ok: false; errno: number; localMtu?: n
 /**
  * Errors a send or receive may return on behalf of an earlier ICMP error (the pending sk_err an
  * ICMP error leaves with IP_RECVERR, or an unreachable on a connected socket): worth a retry, and
- * the details are on the error queue.
+ * the details are on the error queue. Every value the kernel maps ICMP and ICMPv6 errors to
+ * (icmp_err_convert, icmpv6_err_convert), EHOSTDOWN and ENONET from the binding (Node lacks them).
  */
-const RETRYABLE = new Set(
-  (['EMSGSIZE', 'ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENETDOWN', 'EPROTO', 'EACCES', 'ENOPROTOOPT', 'ETIMEDOUT', 'ECONNRESET'] as const).map(
-    (n) => osConstants.errno[n],
-  ),
-);
+let retryable: Set<number> | undefined;
+function isRetryable(errno: number): boolean {
+  retryable ??= new Set([
+    ...(['EMSGSIZE', 'ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENETDOWN', 'EPROTO', 'EACCES', 'ENOPROTOOPT', 'ETIMEDOUT', 'ECONNRESET', 'EOPNOTSUPP'] as const).map(
+      (n) => osConstants.errno[n],
+    ),
+    c('EHOSTDOWN'),
+    c('ENONET'),
+  ]);
+  return retryable.has(errno);
+}
 
 /** How to get the privilege each kind needs; the error message names the way out. */
 function wayOut(kind: SocketKind, family: 4 | 6): PermissionError {
@@ -274,7 +281,7 @@ export class ProbeSocket extends EventEmitter<ProbeSocketEvents> {
         this.off('errqueue', watch);
       }
       if (localMtu !== undefined) return { ok: false, errno: lastErrno, localMtu };
-      if (!RETRYABLE.has(lastErrno)) return { ok: false, errno: lastErrno };
+      if (!isRetryable(lastErrno)) return { ok: false, errno: lastErrno };
     }
     return { ok: false, errno: lastErrno };
   }
@@ -334,7 +341,7 @@ export class ProbeSocket extends EventEmitter<ProbeSocketEvents> {
       if (typeof r === 'number') {
         if (r === -c_errno('EAGAIN')) break;
         if (r === -c_errno('EINTR')) continue;
-        if (!RETRYABLE.has(-r)) {
+        if (!isRetryable(-r)) {
           this.emit('error', new SystemCallError('recvmsg', -r));
           break;
         }

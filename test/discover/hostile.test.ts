@@ -56,3 +56,9 @@ for (const quoteBytes of [8, 12]) {
     await underForgery(lab, { protocol: 'echo', quoteBytes }, ['icmp', 'icmp-dgram']);
   });
 }
+
+labTest('udp: forged "host unknown" unreachables (a pending EHOSTDOWN on the socket) neither end the search nor break the socket', spec, async (lab) => {
+  // ICMP code 7 leaves EHOSTDOWN pending on the socket (ICMPv6 code 7: EPROTO): errors Node has no
+  // name for, which the socket must know as "an ICMP error is waiting", not as a failure.
+  await underForgery(lab, { protocol: 'udp', quoteBytes: 8, code: 7 }, ['udp']);
+});
