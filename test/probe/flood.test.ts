@@ -71,16 +71,14 @@ async function startFlood(lab: Lab, family: 4 | 6, seconds: number): Promise<Flo
 labTest('a flood of 50k forged ICMP errors per second does not starve the raw socket: icmp stays exact', path, async (lab, t) => {
   for (const family of families) {
     const flood = await startFlood(lab, family, 20);
-    let r;
+    let stats: FloodStats;
+    let r: Awaited<ReturnType<typeof discover>>;
+    lab.enter('client');
     try {
-      lab.enter('client');
-      try {
-        r = await discover(serverOf(lab, family), { method: 'icmp', family, signal: AbortSignal.timeout(15_000) });
-      } finally {
-        lab.leave();
-      }
+      r = await discover(serverOf(lab, family), { method: 'icmp', family, signal: AbortSignal.timeout(15_000) });
     } finally {
-      var stats = await flood.stop();
+      lab.leave();
+      stats = await flood.stop();
     }
     const ignored = Object.values(r.ignored).reduce((a, b) => a + b, 0);
     const label = `IPv${family}: ${JSON.stringify({ pmtu: r.pmtu, exact: r.exact, reason: r.reason, probes: r.probes, ms: r.elapsedMs, ignored, flood: stats })}`;
