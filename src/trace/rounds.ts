@@ -137,6 +137,8 @@ export class Rounds {
         }
         const i = index.get(token);
         if (i === undefined || done) return;
+        // An unreachable whose quote lacks our nonce may be forged: it must not end the path.
+        if (outcome.kind === 'unreachable' && outcome.unproven !== undefined) return this.prober.disregard(outcome, `unproven unreachable: ${outcome.unproven}`);
         answers[i]!.push(outcome);
         if (outcome.kind !== 'localTooBig' && outcome.rttMs !== undefined && Number.isFinite(outcome.rttMs)) {
           // Karn: one token per probe, so every sample is unambiguous; only the first answer counts.

@@ -92,3 +92,16 @@ test('an aborted signal ends the round with what is known', async () => {
   assert.deepEqual(got, [[]]);
   assert.equal(r.aborted, true);
 });
+
+test('an unreachable whose quote lacks our nonce is set aside: it neither ends the path nor settles the probe', async () => {
+  // A forger "from" the target answers first, quoting too little to prove it saw the probe; the
+  // router's time-exceeded follows. Only the proven answer may count.
+  const forged: Outcome = { kind: 'unreachable', size: 36, ttl: 2, from: '192.0.2.99', reason: 'port unreachable', rttMs: 1, unproven: 'the quote carries 0 of the probe\'s 8 nonce bytes' } as Outcome;
+  const p = new ScriptedProber((_s, ttl) => (ttl === 2 ? [{ afterMs: 1, outcome: forged }, { afterMs: 20, outcome: te(2, 20) }] : [{ afterMs: 1, outcome: te(ttl!, 1) }]));
+  const ignored: string[] = [];
+  p.on('ignored', (i) => ignored.push(i.reason));
+  const r = new Rounds(p, '192.0.2.99', LONG);
+  const got = await r.run([1, 2, 3].map((ttl) => ({ size: 36, ttl })));
+  assert.deepEqual(got.map((o) => o.map((x) => x.kind)), [['timeExceeded'], ['timeExceeded'], ['timeExceeded']]);
+  assert.deepEqual(ignored, ["unproven unreachable: the quote carries 0 of the probe's 8 nonce bytes"]);
+});

@@ -166,8 +166,14 @@ export function render(r: DiscoverResult): string {
     out.push(`    (a router filtering "fragmentation needed"/"packet too big", or an L2 MTU mismatch);`);
     out.push(`    'pathmtu trace ${r.target}' locates the link`);
   }
-  const ignored = Object.values(r.ignored).reduce((a, b) => a + b, 0);
-  if (ignored > 0) out.push(`  ${ignored} answer(s) ignored: they matched no probe we sent (forged or stray)`);
+  const ignored = Object.entries(r.ignored).sort((a, b) => b[1] - a[1]);
+  const total = ignored.reduce((n, [, count]) => n + count, 0);
+  if (total > 0) {
+    // Forged, stray or unproven (a quote too short to carry our nonce): name the commonest reasons.
+    const reasons = ignored.slice(0, 3).map(([reason, count]) => `${count}× ${reason}`);
+    if (ignored.length > 3) reasons.push('…');
+    out.push(`  ${total} answer(s) ignored, not proven to answer our probes: ${reasons.join('; ')}`);
+  }
   if (r.methodsTried.length > 1) out.push(`  methods: ${r.methodsTried.map((m) => `${m.method} (${m.outcome})`).join(', ')}`);
   out.push(`  ${r.probes} probes in ${r.elapsedMs < 1000 ? `${Math.round(r.elapsedMs)} ms` : `${(r.elapsedMs / 1000).toFixed(2)} s`}`);
   return `${out.join('\n')}\n`;
