@@ -5,6 +5,7 @@
 import { fileURLToPath } from 'node:url';
 import { MIN_MTU } from '../src/probe/outcome.js';
 import { SimPath, simulate, type SimHop, type SimPathModel } from '../src/search/simulate.js';
+import { hubTopology, simulateMany, type HubOptions, type ManyResult } from '../src/search/simulate-many.js';
 
 const SEEDS = 201;
 const hop = (mtu: number, sendsPtb = true, extra: Partial<SimHop> = {}): SimHop => ({ mtu, sendsPtb, ...extra });
@@ -70,6 +71,48 @@ function table(head: string[], rows: string[][]): string {
   return [line(head), line(w.map((n) => '-'.repeat(n))), ...rows.map(line)].join('\n');
 }
 
+// Many targets (issue 8): the lab hub as a topology — one router with a per-target bottleneck MTU,
+// 10% of the targets behind a second router that drops its PTBs — and one search per target under
+// a global packets-per-second cap. The hub rate-limits its PTBs (6, then 1/s, for all of them
+// together) unless the row says Linux: Linux exempts frag-needed and PTB from its ICMP limits.
+const MANY_SIZES = [10, 100, 1000];
+const MANY_RATES = [1000, 10_000, 100_000];
+
+function manyRow(label: string, hub: HubOptions, ratePps: number): string[] {
+  const topo = hubTopology(hub, 1);
+  const cell = (r: ManyResult): string[] => {
+    const right = r.targets.filter((t) => t.exact && t.pmtu === t.truePmtu).length;
+    const above = r.targets.filter((t) => (t.pmtu ?? 0) > t.truePmtu).length;
+    const probes = r.targets.map((t) => t.probes);
+    return [
+      `${right}/${r.targets.length}${above > 0 ? ` (${above} above)` : ''}`,
+      fmtMs(r.virtualMs),
+      String(median(probes)),
+      String(Math.max(...probes)),
+    ];
+  };
+  const ours = simulateMany(topo, { ratePps }, 1);
+  const guess = simulateMany(topo, { ratePps, strategy: 'plateau-guess' }, 1);
+  return [label, String(hub.targets), `${ratePps}`, ...cell(ours), ...cell(guess).slice(0, 3), `${ours.errorsSent}/${ours.errorsSent + ours.errorsDropped}`];
+}
+
+export function runManyBench(): string {
+  const rows: string[][] = [];
+  for (const n of MANY_SIZES) for (const rate of MANY_RATES) rows.push(manyRow('v4, hub limits PTBs', { targets: n }, rate));
+  rows.push(manyRow('v6, hub limits PTBs', { targets: 1000, family: 6 }, 10_000));
+  rows.push(manyRow('v4, Linux hub (PTB exempt)', { targets: 1000, limitsPtb: false }, 10_000));
+  rows.push(manyRow('v4, hub limits PTBs, 50 ms RTT', { targets: 1000, rttMs: 50 }, 10_000));
+  rows.push(manyRow('v4, hub limits PTBs, 1% loss', { targets: 1000, lossRate: 0.01, jitterMs: 2 }, 10_000));
+  return [
+    'many targets behind one hub router (10% behind a silent one), virtual time; seed 1. "guess": one probe at a',
+    'time, trusts PTBs, steps down a plateau table after 2 silent seconds (scamper-like, see PlateauGuesser)',
+    table(
+      ['topology', 'targets', 'pps cap', 'exact', 'all done', 'probes/target', 'max', 'guess right', 'guess done', 'guess probes', 'PTBs sent/drawn'],
+      rows,
+    ),
+  ].join('\n');
+}
+
 export async function runSearchBench(): Promise<string> {
   const rows: string[][] = [];
   for (const [name, path] of SCENARIOS) {
@@ -103,6 +146,8 @@ export async function runSearchBench(): Promise<string> {
       ['scenario', 'exact', 'median', 'worst', 'probes', 'max', 'seq. binary ok', 'seq. median', 'seq. probes'],
       rows,
     ),
+    '',
+    runManyBench(),
   ].join('\n');
 }
 

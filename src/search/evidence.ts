@@ -104,6 +104,8 @@ export interface AssessInput {
   max: number;
   rtt: RttEstimator;
   now: number;
+  /** Told from outside (a pacer watching the router's budget shared with other searches). */
+  icmpExhausted?: boolean;
 }
 
 /** Probability of mistaking random loss for a size limit that we accept per confirmed size. */
@@ -122,7 +124,7 @@ export function plausibleNextHop(m: number, size: number, floor: number): boolea
   return m >= floor && m < size;
 }
 
-export function assess({ probes, floor, max, rtt, now }: AssessInput): Assessment {
+export function assess({ probes, floor, max, rtt, now, icmpExhausted: told = false }: AssessInput): Assessment {
   let lo: number | null = null;
   for (const p of probes) if (p.delivered && (lo === null || p.size > lo)) lo = p.size;
   const base = lo ?? floor - 1;
@@ -316,7 +318,7 @@ export function assess({ probes, floor, max, rtt, now }: AssessInput): Assessmen
       r.limit = Math.min(r.limit, limit);
     } else recent.set(p.tooBig.from, { count: 1, limit });
   }
-  const icmpExhausted = [...recent.values()].some(
+  const icmpExhausted = told || [...recent.values()].some(
     (r) => r.count + probes.filter((q) => inFlight(q) && q.size > r.limit).length >= ICMP_BURST - 1,
   );
 

@@ -55,6 +55,7 @@ export class PathMtuSearch {
   private last: Assessment;
   private now: number;
   private lastBatchAt = -Infinity;
+  private icmpExhaustedHint = false;
 
   constructor(private readonly opts: SearchOptions, now: number) {
     const family = opts.family;
@@ -91,6 +92,17 @@ export class PathMtuSearch {
   /** Current loss timeout in ms (what poll uses to declare a probe lost). */
   get timeoutMs(): number {
     return this.rtt.timeout();
+  }
+
+  /**
+   * Tell the search that the router answering its large probes has (or no longer has) spent its ICMP
+   * error budget, e.g. on other searches behind it (see pacing.ts): it then expects silence rather
+   * than "too big" above the answer, and sends loss confirmations at once instead of one per timeout.
+   */
+  setIcmpExhausted(exhausted: boolean): void {
+    if (exhausted === this.icmpExhaustedHint) return;
+    this.icmpExhaustedHint = exhausted;
+    if (!this.done) this.update();
   }
 
   poll(now: number): { send: ProbeOrder[]; wakeAt: number | null } {
@@ -213,7 +225,9 @@ export class PathMtuSearch {
   }
 
   private assess(): Assessment {
-    return assess({ probes: this.probes, floor: this.floor, max: this.max, rtt: this.rtt, now: this.now });
+    return assess({
+      probes: this.probes, floor: this.floor, max: this.max, rtt: this.rtt, now: this.now, icmpExhausted: this.icmpExhaustedHint,
+    });
   }
 
   private update(): void {
