@@ -103,6 +103,7 @@ export function runManyBench(): string {
   rows.push(manyRow('v4, Linux hub (PTB exempt)', { targets: 1000, limitsPtb: false }, 10_000));
   rows.push(manyRow('v4, hub limits PTBs, 50 ms RTT', { targets: 1000, rttMs: 50 }, 10_000));
   rows.push(manyRow('v4, hub limits PTBs, 1% loss', { targets: 1000, lossRate: 0.01, jitterMs: 2 }, 10_000));
+  rows.push(manyRow('v4 udp (targets limit port unreach.)', { targets: 1000, answers: 'port-unreachable' }, 10_000));
   return [
     'many targets behind one hub router (10% behind a silent one), virtual time; seed 1. "guess": one probe at a',
     'time, trusts PTBs, steps down a plateau table after 2 silent seconds (scamper-like, see PlateauGuesser)',

@@ -106,6 +106,8 @@ export interface AssessInput {
   now: number;
   /** Told from outside (a pacer watching the router's budget shared with other searches). */
   icmpExhausted?: boolean;
+  /** Told from outside: the target's answers are rate-limited ICMP errors (SearchOptions). */
+  answersRateLimited?: boolean;
 }
 
 /** Probability of mistaking random loss for a size limit that we accept per confirmed size. */
@@ -124,7 +126,7 @@ export function plausibleNextHop(m: number, size: number, floor: number): boolea
   return m >= floor && m < size;
 }
 
-export function assess({ probes, floor, max, rtt, now, icmpExhausted: told = false }: AssessInput): Assessment {
+export function assess({ probes, floor, max, rtt, now, icmpExhausted: told = false, answersRateLimited = false }: AssessInput): Assessment {
   let lo: number | null = null;
   for (const p of probes) if (p.delivered && (lo === null || p.size > lo)) lo = p.size;
   const base = lo ?? floor - 1;
@@ -155,7 +157,9 @@ export function assess({ probes, floor, max, rtt, now, icmpExhausted: told = fal
     }
   }
   // Random loss hits about as often after an answer as anywhere; a token bucket hits mostly there.
-  const rateLimited = starved >= RATE_LIMITED_AFTER && starved >= known * 0.3;
+  // Told so (answers are port unreachables): paced from the first delivery, before the bucket runs
+  // dry — detecting it costs a burst of probes that confirm nothing.
+  const rateLimited = (answersRateLimited && lo !== null) || (starved >= RATE_LIMITED_AFTER && starved >= known * 0.3);
   const lossRate = known === 0 ? 0 : (rateLimited ? lost - starved : lost) / (rateLimited ? known - starved : known);
   const confirmations =
     lossRate <= 0

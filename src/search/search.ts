@@ -227,6 +227,7 @@ export class PathMtuSearch {
   private assess(): Assessment {
     return assess({
       probes: this.probes, floor: this.floor, max: this.max, rtt: this.rtt, now: this.now, icmpExhausted: this.icmpExhaustedHint,
+      answersRateLimited: this.opts.answersRateLimited ?? false,
     });
   }
 

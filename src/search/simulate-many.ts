@@ -346,7 +346,12 @@ export function simulateMany(topo: SimTopology, opts: ManyOptions, seed: number)
         search:
           opts.strategy === 'plateau-guess'
             ? new PlateauGuesser(topo.localMtu, MIN_MTU[family])
-            : new SearchJob(new PathMtuSearch({ family, max: topo.localMtu, ...opts.search }, now)),
+            : new SearchJob(
+                new PathMtuSearch(
+                  { family, max: topo.localMtu, ...(target.answers === 'port-unreachable' ? { answersRateLimited: true } : {}), ...opts.search },
+                  now,
+                ),
+              ),
         wakeAt: null,
         queued: false,
         ...((opts.routerOf ?? 'path') === 'path' ? { router: topo.routers[target.path[0].router].address } : {}),

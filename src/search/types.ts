@@ -20,6 +20,13 @@ export interface SearchOptions {
   maxTimeoutMs?: number;
   /** Probe budget; default 60. */
   maxProbes?: number;
+  /**
+   * The target's answers are ICMP errors it rate-limits (udp method: port unreachable; Linux allows
+   * about 6, then 1/s, per destination). Default false: the search detects the token bucket from
+   * starved answers, which costs probes; with true it paces itself from the first delivery (a round
+   * per refill), slower when PTBs would have answered at once but exact when they do not.
+   */
+  answersRateLimited?: boolean;
   /** How many probes may be in flight (not yet overdue) at once; default 10. */
   parallel?: number;
 }

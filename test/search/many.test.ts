@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { Pacer, TokenBucket } from '../../src/search/pacing.js';
 import { PathMtuSearch } from '../../src/search/search.js';
 import { SimNetwork, hubTopology, simulateMany, type SimTopology } from '../../src/search/simulate-many.js';
+import { simulate } from '../../src/search/simulate.js';
 
 const oneRouter = (targets: number, limitsPtb: boolean, extra: Partial<SimTopology> = {}): SimTopology => ({
   localMtu: 1500,
@@ -136,4 +137,23 @@ test('the scamper-like plateau guesser on the same hub is often wrong where the 
   const right = (r: typeof guess): number => r.targets.filter((t) => t.exact && t.pmtu === t.truePmtu).length;
   assert.equal(right(search), 200);
   assert.ok(right(guess) < 180, `the guesser got ${right(guess)}/200`);
+});
+
+test('udp method: targets limit their port unreachables too; told so, every search stays exact', () => {
+  const r = simulateMany(hubTopology({ targets: 1000, answers: 'port-unreachable' }, 11), { ratePps: 10_000 }, 11);
+  for (const t of r.targets) {
+    assert.equal(t.pmtu, t.truePmtu, `${t.address}: ${t.reason}`);
+    assert.equal(t.exact, true, `${t.address}: ${t.reason}`);
+    assert.ok(t.probes < 60, `${t.address}: ${t.probes} probes`);
+  }
+});
+
+test('answersRateLimited on one path: exact where detecting the bucket ran out of budget', () => {
+  // Black hole at 1006, target answers 6 then 1/s: found by starved answers alone, the budget runs out.
+  const path = { hops: [{ mtu: 1006, sendsPtb: false }], rttMs: 1, destRateLimit: { burst: 6, perSec: 1 } };
+  const told = simulate(path, { max: 1500, answersRateLimited: true }, 1);
+  assert.equal(told.result.pmtu, 1006);
+  assert.equal(told.result.exact, true, told.result.reason);
+  const untold = simulate(path, { max: 1500 }, 1);
+  assert.ok(!untold.result.exact || untold.probes > told.probes, `untold: ${untold.probes} probes, told: ${told.probes}`);
 });
