@@ -1,19 +1,21 @@
-// npm run bench [-- --quick] [-- --only peers|trace|search|codec|hard|fuzz] [-- --reps N] [-- --timeout S]
+// npm run bench [-- --quick] [-- --only peers|trace|search|codec|hard|fuzz|startup] [-- --reps N] [-- --timeout S]
 // Prints, in order: (1) discover, pathmtu vs peers on fresh lab paths, (2) trace rows, (3) the search
 // on the simulated path (virtual time), (4) codec and checksum throughput, (5) discover on issue 9's
 // harder paths (a filtered method, a silent one, a PTB then a black hole) beside tracepath and
 // scamper, (6) the wire fuzzer run long (30 s, 5 s with --quick: executions per second and what it
-// found). Medians and ratios only: nothing here asserts a speed, it reports one (the targets from
-// the issues are printed beside it).
+// found), (7) start-up of the whole process against `node -e 0` (30 runs of each; --quick 10;
+// --reps N: 10 x N). Medians and ratios only: nothing here asserts a speed, it reports one (the
+// targets from the issues are printed beside it).
 import { parseArgs } from 'node:util';
 import { LabError } from '../src/errors.js';
 import { runCodecBench } from './codec.js';
 import { runFuzzBench } from './fuzz.js';
 import { runHardBench } from './hard.js';
 import { measurePeers, renderPeers, renderTrace, writeJson } from './peers.js';
+import { runStartupBench } from './startup.js';
 import type { Role } from './lib/tools.js';
 
-const PARTS = ['peers', 'trace', 'search', 'codec', 'hard', 'fuzz'] as const;
+const PARTS = ['peers', 'trace', 'search', 'codec', 'hard', 'fuzz', 'startup'] as const;
 type Part = (typeof PARTS)[number];
 
 function usage(message: string): never {
@@ -92,4 +94,10 @@ if (want('hard')) {
 if (want('fuzz')) {
   section('6. wire fuzzer: every decoder, random and damaged encodings, hostile offsets');
   console.log(await runFuzzBench(values.quick ? 5 : 30));
+}
+
+if (want('startup')) {
+  section('7. start-up: the whole process against node -e 0');
+  const runs = values.reps !== undefined ? reps * 10 : values.quick ? 10 : 30;
+  console.log(runStartupBench(runs));
 }

@@ -190,10 +190,13 @@ export function rankCandidates(mtu: number, options: RankOptions = {}): Candidat
     }
   }
   if (found.length === 0) return [unexplained(mtu, underlays)];
-  // Stable order: confidence, score, then fewer bytes of overhead, then name.
+  // Stable order: confidence, score, then fewer bytes of overhead, then name. Names compare by code
+  // unit, not localeCompare: the order must not depend on the user's locale, and ICU's collator
+  // costs more to start than all of `pathmtu explain` (README, "Start-up").
   const level = (c: Scored): number => ORDER.indexOf(baseConfidence(c));
+  const byName = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
   found.sort(
-    (a, b) => level(b) - level(a) || b.score - a.score || a.overhead - b.overhead || a.cause.localeCompare(b.cause),
+    (a, b) => level(b) - level(a) || b.score - a.score || a.overhead - b.overhead || byName(a.cause, b.cause),
   );
   const seen = new Set<string>();
   const unique = found.filter((c) => {

@@ -1,0 +1,51 @@
+#!/usr/bin/env node
+// Bundles the compiled CLI (dist/cli/main.js and everything it imports) into one CommonJS file,
+// dist/bin/pathmtu.cjs, which bin/pathmtu.js requires. Why (measured in `npm run bench -- --only
+// startup`, see README "Start-up"): Node resolves, reads and compiles ~50 ESM files one by one for
+// `pathmtu <host>`, and merely starting its ESM loader costs more than our own code does; one
+// CommonJS file avoids both. Commands stay lazy: esbuild keeps each `await import()` of a command as
+// a module initialised on first use, and a CommonJS bundle requires Node's built-in modules where
+// the module that needs them is initialised (an ESM bundle would hoist them all to the top).
+//
+// Run after tsc (npm run build does both): the bundle is made from the same dist/ the library ships.
+import { build } from 'esbuild';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const entry = 'dist/cli/main.js';
+export const OUTFILE = 'dist/bin/pathmtu.cjs';
+
+if (!existsSync(`${root}/${entry}`)) {
+  console.error(`bundle: ${entry} is missing; run tsc first (npm run build does both)`);
+  process.exit(1);
+}
+
+await build({
+  absWorkingDir: root,
+  // The CLI (main) and what bin/pathmtu.js guards stdout with (src/cli/output.ts).
+  stdin: {
+    contents: `export { main } from './${entry}';\nexport { guardOutput } from './dist/cli/output.js';\n`,
+    resolveDir: root,
+    sourcefile: 'pathmtu-cli-entry.js',
+  },
+  outfile: OUTFILE,
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  // Less to read and parse at every start. Names are kept: errors set `name` from their class
+  // (PathMtuError subclasses), and stack traces of an unexpected error stay readable.
+  minifyWhitespace: true,
+  minifySyntax: true,
+  // node-gyp-build locates the native binding on disk at run time: it must stay a real require().
+  external: ['node-gyp-build'],
+  // CommonJS has no import.meta: give modules that locate files from their own URL (the package
+  // root, the version in package.json) the bundle's URL. The bundle sits two levels below the
+  // package root, as dist/<folder>/<module>.js do, so '../../' still names the root.
+  define: { 'import.meta.url': '__bundleUrl' },
+  // (The directive comes first: a banner line would otherwise push esbuild's own out of place.)
+  banner: { js: "'use strict'; const __bundleUrl = require('node:url').pathToFileURL(__filename).href;" },
+  legalComments: 'none',
+  logLevel: 'warning',
+});
