@@ -3,24 +3,102 @@
 // it knows and chooses its exit status, as ping does); a second Ctrl-C exits at once.
 // A closed or failing stdout also stops the command (see src/cli/output.ts).
 //
-// This file is CommonJS (bin/package.json says so) and loads the CLI bundled into one CommonJS file
-// by scripts/bundle.mjs: Node then never starts its ESM loader, which alone costs more than our own
-// start-up (README, "Start-up").
+// Start-up is most of what a quick command costs (README, "Start-up"), so this file is CommonJS
+// (bin/package.json says so) and loads the CLI bundled into one CommonJS file by scripts/bundle.mjs:
+// Node then never starts its ESM loader nor walks ~50 module files. Compiling the bundle is the next
+// cost: Node >= 22.1 has V8's compile cache built in (module.enableCompileCache); on older Node we
+// keep V8's code cache for the bundle ourselves, one file per command in ~/.cache/pathmtu.
 'use strict';
+const fs = require('node:fs');
+const path = require('node:path');
+const nodeModule = require('node:module');
 
-// V8's compile cache (Node >= 22.1): later runs skip compiling the bundle. Node 20 has none.
-const { enableCompileCache } = require('node:module');
-if (typeof enableCompileCache === 'function') enableCompileCache();
+const bundle = path.join(__dirname, '..', 'dist', 'bin', 'pathmtu.cjs');
+const argv = process.argv.slice(2);
 
-const bundle = require('node:path').join(__dirname, '..', 'dist', 'bin', 'pathmtu.cjs');
-let main, guardOutput;
-try {
-  ({ main, guardOutput } = require(bundle));
-} catch (err) {
-  if (require('node:fs').existsSync(bundle)) throw err;
+function missing() {
   process.stderr.write(`pathmtu: ${bundle} is missing: run 'npm run build' (it compiles and bundles the CLI)\n`);
   process.exit(1);
 }
+
+/** The cache directory, if it is ours alone (no other user could have planted code in it). */
+function cacheDir() {
+  const base = process.env.XDG_CACHE_HOME || (process.env.HOME && path.join(process.env.HOME, '.cache'));
+  if (!base || process.env.NODE_DISABLE_COMPILE_CACHE || typeof process.geteuid !== 'function') return undefined;
+  const dir = path.join(base, 'pathmtu');
+  try {
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    return ownedByUs(fs.lstatSync(dir)) ? dir : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const ownedByUs = (st) => st.uid === process.geteuid() && (st.mode & 0o022) === 0;
+
+/**
+ * require() the bundle through vm.Script with V8's code cache: functions compiled by an earlier
+ * run of the same command (same build, same Node; V8 rejects a cache from another V8 or flags) are
+ * not compiled again. Any failure here only costs the cache, never the run.
+ */
+function requireCached(file) {
+  let source;
+  try {
+    source = fs.readFileSync(file, 'utf8');
+  } catch {
+    missing();
+  }
+  const vm = require('node:vm');
+  const [, build, names] = /pathmtu-build=([0-9a-f]+) commands=([a-z,-]+)\n?$/.exec(source) ?? [];
+  const dir = build && cacheDir();
+  // One cache per command: each holds the functions its command compiled, the bundle's top level too.
+  const first = argv[0] ?? '';
+  const command = names?.split(',').includes(first) ? first : first.startsWith('-') ? 'options' : 'discover';
+  const cacheFile = dir && path.join(dir, `${build}-${process.version}-${command}.v8`);
+  let cachedData;
+  if (cacheFile) {
+    try {
+      const fd = fs.openSync(cacheFile, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+      try {
+        if (ownedByUs(fs.fstatSync(fd))) cachedData = fs.readFileSync(fd);
+      } finally {
+        fs.closeSync(fd);
+      }
+    } catch {
+      // no cache yet
+    }
+  }
+  const script = new vm.Script(nodeModule.wrap(source), { filename: file, cachedData });
+  const mod = { exports: {}, filename: file, id: file, loaded: false };
+  script.runInThisContext().call(mod.exports, mod.exports, nodeModule.createRequire(file), mod, file, path.dirname(file));
+  if (cacheFile && (cachedData === undefined || script.cachedDataRejected)) {
+    // At exit the cache holds every function this command compiled, not only the top level.
+    process.once('exit', () => {
+      try {
+        const tmp = `${cacheFile}.${process.pid}.tmp`;
+        fs.writeFileSync(tmp, script.createCachedData(), { mode: 0o600 });
+        fs.renameSync(tmp, cacheFile);
+        // Caches of other builds or Node versions will not be read again.
+        for (const name of fs.readdirSync(dir)) {
+          if (name.endsWith('.v8') && !name.startsWith(`${build}-${process.version}-`)) fs.rmSync(path.join(dir, name), { force: true });
+        }
+      } catch {
+        // a cache we cannot write is only a slower next start
+      }
+    });
+  }
+  return mod.exports;
+}
+
+let cli;
+if (typeof nodeModule.enableCompileCache === 'function') {
+  nodeModule.enableCompileCache();
+  if (!fs.existsSync(bundle)) missing();
+  cli = require(bundle);
+} else {
+  cli = requireCached(bundle);
+}
+const { main, guardOutput } = cli;
 
 const controller = new AbortController();
 let interrupted = false;
@@ -30,7 +108,7 @@ process.on('SIGINT', () => {
   controller.abort();
 });
 const output = guardOutput(process.stdout, process.stderr, (reason) => controller.abort(reason));
-main(process.argv.slice(2), {
+main(argv, {
   stdout: process.stdout,
   stderr: process.stderr,
   env: process.env,

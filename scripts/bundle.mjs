@@ -8,9 +8,13 @@
 // the module that needs them is initialised (an ESM bundle would hoist them all to the top).
 //
 // Run after tsc (npm run build does both): the bundle is made from the same dist/ the library ships.
+// Its last line names the build (a hash of the contents) and the commands: bin/pathmtu.js keys V8's
+// code cache by them without compiling anything first.
 import { build } from 'esbuild';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const entry = 'dist/cli/main.js';
@@ -21,7 +25,7 @@ if (!existsSync(`${root}/${entry}`)) {
   process.exit(1);
 }
 
-await build({
+const result = await build({
   absWorkingDir: root,
   // The CLI (main) and what bin/pathmtu.js guards stdout with (src/cli/output.ts).
   stdin: {
@@ -30,6 +34,7 @@ await build({
     sourcefile: 'pathmtu-cli-entry.js',
   },
   outfile: OUTFILE,
+  write: false,
   bundle: true,
   platform: 'node',
   format: 'cjs',
@@ -49,3 +54,9 @@ await build({
   legalComments: 'none',
   logLevel: 'warning',
 });
+
+const code = result.outputFiles[0].text;
+const id = createHash('sha256').update(code).digest('hex').slice(0, 16);
+const { commands } = await import(pathToFileURL(`${root}/dist/cli/commands/index.js`).href);
+mkdirSync(dirname(`${root}/${OUTFILE}`), { recursive: true });
+writeFileSync(`${root}/${OUTFILE}`, `${code}//# pathmtu-build=${id} commands=${commands.map((c) => c.name).join(',')}\n`);

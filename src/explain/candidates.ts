@@ -78,16 +78,19 @@ function single(mtu: number, family: Family | undefined, u: Underlay, layer: Lay
   };
 }
 
+const minOf = (layer: Layer): number => (typeof layer.overhead === 'number' ? layer.overhead : layer.overhead[0]);
+const maxOf = (layer: Layer): number => (typeof layer.overhead === 'number' ? layer.overhead : layer.overhead[1]);
+
 /** `upper` is carried inside `below` (e.g. WireGuard inside PPPoE); its outer family must fit. */
 function stack(mtu: number, family: Family | undefined, u: Underlay, below: Layer, upper: Layer): Scored | undefined {
+  // Runs for every pair of layers on every underlay: the arithmetic, which rules out nearly all
+  // of them, comes first and allocates nothing (this loop was most of `pathmtu explain`'s time).
+  const taken = u.mtu - mtu;
+  if (taken < minOf(below) + minOf(upper) || taken > maxOf(below) + maxOf(upper)) return undefined;
   // A ranged overhead stacked on another tunnel would explain almost any number: only over link framing.
   if ((isRanged(below) || isRanged(upper)) && below.level === 2) return undefined;
   if (!carries(upper, family) || !fitsUnderlay(below, u)) return undefined;
   if (upper.outer !== undefined && !carries(below, upper.outer)) return undefined;
-  const taken = u.mtu - mtu;
-  const [bMin, bMax] = span(below);
-  const [uMin, uMax] = span(upper);
-  if (taken < bMin + uMin || taken > bMax + uMax) return undefined;
   const ranged = isRanged(below) || isRanged(upper);
   const cause = below.level === 0 ? `${upper.cause}, plus ${below.cause}` : `${upper.cause} over ${below.cause}`;
   const parts = `${spanText(below)} - ${spanText(upper)}`;
