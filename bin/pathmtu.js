@@ -12,6 +12,7 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const nodeModule = require('node:module');
+const { EventEmitter } = require('node:events');
 
 const bundle = path.join(__dirname, '..', 'dist', 'bin', 'pathmtu.cjs');
 const argv = process.argv.slice(2);
@@ -100,6 +101,76 @@ if (typeof nodeModule.enableCompileCache === 'function') {
 }
 const { main, guardOutput } = cli;
 
+/**
+ * stdout. Where process.stdout would only call write(2) anyway, synchronously (on Linux: a file,
+ * /dev/null, a pipe or a socket), we write there ourselves: loading Node's stream modules for
+ * process.stdout costs about 5% of Node's whole start. A terminal gets process.stdout itself.
+ * A write error is emitted as a stream emits it ('error', on the next tick), so src/cli/output.ts
+ * guards both alike; a pipe that would block (non-blocking) is handed to process.stdout, which waits.
+ */
+function openStdout() {
+  let st;
+  try {
+    st = fs.fstatSync(1);
+  } catch {
+    return process.stdout;
+  }
+  const direct = st.isFile() || st.isFIFO() || st.isSocket() || (st.isCharacterDevice() && st.rdev === fs.statSync('/dev/null').rdev);
+  if (!direct) return process.stdout;
+  const out = new EventEmitter();
+  let stream; // process.stdout, after EAGAIN
+  let failed = false; // as a destroyed stream, write no more after an error
+  out.isTTY = false;
+  out.write = (chunk) => {
+    if (stream) return stream.write(chunk);
+    if (failed) return false;
+    let buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    while (buf.length > 0) {
+      try {
+        buf = buf.subarray(fs.writeSync(1, buf));
+      } catch (err) {
+        if (err.code === 'EAGAIN') {
+          stream = process.stdout;
+          for (const listener of out.listeners('error')) stream.on('error', listener);
+          return stream.write(buf);
+        }
+        failed = true;
+        process.nextTick(() => out.emit('error', err));
+        return false;
+      }
+    }
+    return true;
+  };
+  return out;
+}
+
+/** stderr, made on first use (most runs never write to it); listeners added before wait for it. */
+function lazyStderr() {
+  let stream;
+  const listeners = [];
+  const get = () => {
+    if (stream === undefined) {
+      stream = process.stderr;
+      for (const [event, fn] of listeners) stream.on(event, fn);
+    }
+    return stream;
+  };
+  return {
+    on(event, fn) {
+      if (stream === undefined) listeners.push([event, fn]);
+      else stream.on(event, fn);
+      return this;
+    },
+    write: (chunk) => get().write(chunk),
+    get isTTY() {
+      return get().isTTY;
+    },
+    get columns() {
+      return get().columns;
+    },
+  };
+}
+
 const controller = new AbortController();
 let interrupted = false;
 process.on('SIGINT', () => {
@@ -107,10 +178,12 @@ process.on('SIGINT', () => {
   interrupted = true;
   controller.abort();
 });
-const output = guardOutput(process.stdout, process.stderr, (reason) => controller.abort(reason));
+const stdout = openStdout();
+const stderr = lazyStderr();
+const output = guardOutput(stdout, stderr, (reason) => controller.abort(reason));
 main(argv, {
-  stdout: process.stdout,
-  stderr: process.stderr,
+  stdout,
+  stderr,
   env: process.env,
   signal: controller.signal,
 }).then((code) => {
