@@ -55,7 +55,13 @@ function requireCached(file) {
   // One cache per command: each holds the functions its command compiled, the bundle's top level too.
   const first = argv[0] ?? '';
   const command = names?.split(',').includes(first) ? first : first.startsWith('-') ? 'options' : 'discover';
-  const cacheFile = dir && path.join(dir, `${build}-${process.version}-${command}.v8`);
+  // Named by installation too (a hash of the bundle's path), so that two installations with
+  // different builds do not delete each other's caches.
+  let where = 0x811c9dc5; // FNV-1a, 32 bits
+  for (let i = 0; i < file.length; i++) where = Math.imul(where ^ file.charCodeAt(i), 0x01000193) >>> 0;
+  const prefix = `${where.toString(16).padStart(8, '0')}-`;
+  const current = `${prefix}${build}-${process.version}-`;
+  const cacheFile = dir && path.join(dir, `${current}${command}.v8`);
   let cachedData;
   if (cacheFile) {
     try {
@@ -79,9 +85,9 @@ function requireCached(file) {
         const tmp = `${cacheFile}.${process.pid}.tmp`;
         fs.writeFileSync(tmp, script.createCachedData(), { mode: 0o600 });
         fs.renameSync(tmp, cacheFile);
-        // Caches of other builds or Node versions will not be read again.
+        // This installation's caches of other builds or Node versions will not be read again.
         for (const name of fs.readdirSync(dir)) {
-          if (name.endsWith('.v8') && !name.startsWith(`${build}-${process.version}-`)) fs.rmSync(path.join(dir, name), { force: true });
+          if (name.startsWith(prefix) && !name.startsWith(current)) fs.rmSync(path.join(dir, name), { force: true });
         }
       } catch {
         // a cache we cannot write is only a slower next start

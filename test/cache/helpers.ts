@@ -5,8 +5,10 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Lab, RunResult } from '../../src/lab/index.js';
+import { ensureBundle } from '../bin/build.js';
 
 export function ensureBuilt(): void {
+  ensureBundle(); // the binary runs the bundle
   const outs = ['dist/cli/commands/cache.js', 'dist/cli/commands/inject.js'];
   const newest = Math.max(
     ...['src/cache', 'src/inject', 'src/wire', 'src/cli/commands'].flatMap((dir) => readdirSync(dir).map((f) => statSync(join(dir, f)).mtimeMs)),

@@ -9,6 +9,7 @@ import { Writable } from 'node:stream';
 import { explainCommand } from '../../src/cli/commands/explain.js';
 import type { Io } from '../../src/cli/command.js';
 import { UsageError } from '../../src/errors.js';
+import { ensureBundle } from '../bin/build.js';
 
 class Capture extends Writable {
   text = '';
@@ -109,8 +110,9 @@ test('--help teaches: usage, options, examples, exit status', () => {
   }
 });
 
-// The real binary runs the compiled dist/. `npm test` builds first; build here when dist is stale.
+// The real binary runs the compiled dist/ (bundled). `npm test` builds first; build here when stale.
 function ensureBuilt(): void {
+  ensureBundle();
   const out = 'dist/cli/commands/explain.js';
   const newest = Math.max(
     ...['src/explain', 'src/cli/commands'].flatMap((dir) =>
