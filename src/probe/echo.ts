@@ -1,7 +1,7 @@
 // What the two echo methods (icmp over a raw socket, icmp-dgram over a ping socket) share: requests
 // built alike — echo id, a 16-bit sequence as the matching key, the 8-byte nonce leading the payload —
 // and a round trip measured (the reply is as large as the request).
-import { randomInt } from 'node:crypto';
+import { randomInt } from './random.js';
 import type { ProbeSocket } from '../sock/socket.js';
 import * as icmpv4 from '../wire/icmpv4.js';
 import * as icmpv6 from '../wire/icmpv6.js';

@@ -10,7 +10,7 @@
 //
 // The same errors also reach the socket's error queue (IP_RECVERR is on so that a send above the
 // interface MTU reports that MTU): there only LOCAL entries are used, the raw path reports the rest.
-import { randomInt } from 'node:crypto';
+import { randomInt } from './random.js';
 import { DecodeError, UsageError } from '../errors.js';
 import type { Message } from '../sock/socket.js';
 import * as icmpv4 from '../wire/icmpv4.js';

@@ -2,7 +2,7 @@
 // outcomes to search and trace. One Prober (one socket per method and family) serves every target and
 // every probe in flight; answers are matched by what they quote, never by arrival order.
 import { EventEmitter } from 'node:events';
-import { randomBytes } from 'node:crypto';
+import { randomUint32 } from './random.js';
 import { SystemCallError, UsageError } from '../errors.js';
 import { ProbeSocket, type ErrQueueEntry, type Message, type SocketKind } from '../sock/socket.js';
 import type { Family, MethodName, Outcome } from './outcome.js';
@@ -62,7 +62,7 @@ export abstract class Prober extends EventEmitter<ProberEvents> {
   readonly ignoredCounts = new Map<string, number>();
   protected readonly probes = new Map<number, InFlight>();
   #nextToken = 1;
-  protected readonly salt = randomBytes(4).readUInt32BE(0);
+  protected readonly salt = randomUint32();
 
   constructor(family: Family) {
     super();

@@ -17,7 +17,7 @@
 // over veth or loopback may still carry a partial checksum (CHECKSUM_PARTIAL, measured in the lab for
 // SYN-ACKs and IPv6 RSTs), and the 32-bit acknowledgement of a random sequence number is the
 // stronger check anyway.
-import { randomInt } from 'node:crypto';
+import { randomInt } from './random.js';
 import { DecodeError, UsageError } from '../errors.js';
 import { ProbeSocket, type ErrQueueEntry, type Message } from '../sock/socket.js';
 import * as ipv4 from '../wire/ipv4.js';
