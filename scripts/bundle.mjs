@@ -43,6 +43,10 @@ const result = await build({
   // (PathMtuError subclasses), and stack traces of an unexpected error stay readable.
   minifyWhitespace: true,
   minifySyntax: true,
+  // A dynamic import() left in the bundle (of a Node built-in, e.g. node:dns only for host names)
+  // would need the ESM loader, and bin/pathmtu.js compiles the bundle as a vm.Script, which has
+  // none: have esbuild turn each into a require() in a promise.
+  supported: { 'dynamic-import': false },
   // node-gyp-build locates the native binding on disk at run time: it must stay a real require().
   external: ['node-gyp-build'],
   // CommonJS has no import.meta: give modules that locate files from their own URL (the package

@@ -2,12 +2,12 @@
 // what is no host: a port glued to it, a number the system resolver would read its own way
 // (inet_aton: 010.0.0.1 is 8.0.0.1, 127.1 is 127.0.0.1), and addresses that have no path MTU
 // (unspecified, multicast, broadcast, IPv4-mapped), also when a name resolves to one.
-import { lookup } from 'node:dns/promises';
-import { isIP } from 'node:net';
+// Address literals are recognised by wire/addr and node:dns is loaded only for a name: node:net's
+// isIP and node:dns (with the stream modules net pulls in) cost ~4 ms of every start otherwise.
 import { networkInterfaces } from 'node:os';
 import { ResolveError, UsageError } from '../errors.js';
 import type { Family } from '../probe/outcome.js';
-import { ipToBytes, zoneOf } from '../wire/addr.js';
+import { ipFamily as isIP, ipToBytes, zoneOf } from '../wire/addr.js';
 import { interfaceIndex } from './socket.js';
 
 export interface Resolved {
@@ -42,6 +42,7 @@ export async function resolveTarget(target: string, family?: Family): Promise<Re
   refuseNumeric(host);
   let r: { address: string; family: number };
   try {
+    const { lookup } = await import('node:dns/promises');
     r = await lookup(host, { family: family ?? 0, verbatim: true });
   } catch (err) {
     const code = (err as { code?: string }).code;

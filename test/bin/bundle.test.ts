@@ -78,6 +78,11 @@ test('the bundle alone (no other file of dist/) says what the library says: --ve
     assert.deepEqual(fromBin[key], fromLib[key], key);
   }
   assert.equal(fromBin.pmtu, fromBin.localMtu, 'loopback: the path MTU is the interface MTU');
+
+  // A host name: the resolver is loaded on demand inside the bundle (no ESM loader there).
+  const n = run(bin, ['localhost', '-4', '--json']);
+  assert.equal(n.code, 0, n.stderr);
+  assert.equal(JSON.parse(n.stdout).address, '127.0.0.1');
 });
 
 test('every command answers --help through the bundle, as the library has it', async () => {
