@@ -119,7 +119,10 @@ export class IcmpProber extends EchoProber {
       throw err;
     }
     const t = q.transport;
-    if (t === null || t.kind !== 'icmpEcho') return this.ignore(m.from, what, 'quotes no ICMP echo (another protocol)');
+    // A raw ICMP socket sees the host's every ICMP error: one about UDP or TCP (our own udp or tcp
+    // method's probes among them) is no answer to an echo, not even a suspicious one.
+    if (t !== null && t.kind !== 'icmpEcho') return;
+    if (t === null) return this.ignore(m.from, what, 'quotes no ICMP echo (another protocol)');
     if (t.type !== (this.family === 4 ? 8 : 128)) return this.ignore(m.from, what, 'quotes no echo request');
     if (t.id !== this.id) return this.ignore(m.from, what, 'quotes another echo id');
     const p = this.match(q.dst, t.seq, t.payload.length > 0 ? t.payload.subarray(0, NONCE) : null);
