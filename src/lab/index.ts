@@ -16,3 +16,5 @@ export {
   VETH_RX_SLACK,
   VXLAN_OVERHEAD,
 } from './spec.js';
+export { Hub, hubNodeBatch, hubRootBatch } from './hub.js';
+export { DEFAULT_HUB_TARGETS, MAX_HUB_TARGETS, hubTargetAddress, planHub, type HubNode, type HubSpec, type HubTarget } from './hub-spec.js';

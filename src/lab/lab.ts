@@ -93,15 +93,26 @@ export function requireRoot(): void {
 }
 
 let nftChecked: boolean | undefined;
-function requireNft(): void {
+export function requireNft(): void {
   nftChecked ??= which('nft');
   if (!nftChecked) throw new LabError('this lab spec needs nftables rules, but `nft` is missing (apt-get install -y nftables)');
 }
 
 // Labs alive in this process, torn down on exit and on SIGINT/SIGTERM/SIGHUP (best effort:
 // nothing runs after SIGKILL — the next sweepStale() cleans up after that).
-const live = new Set<Lab>();
+const live = new Set<{ destroySync(): void }>();
 let hooksInstalled = false;
+
+/** Tear `lab` down on exit and on SIGINT/SIGTERM/SIGHUP, as every Lab is (for other lab shapes: the hub). */
+export function trackLive(lab: { destroySync(): void }): void {
+  installExitHooks();
+  live.add(lab);
+}
+
+export function untrackLive(lab: { destroySync(): void }): void {
+  live.delete(lab);
+}
+
 function installExitHooks(): void {
   if (hooksInstalled) return;
   hooksInstalled = true;
@@ -125,7 +136,7 @@ function installExitHooks(): void {
  * Wait until the kernel has carried each device's carrier change through linkwatch (operstate
  * UP): only then is its qdisc active and IPv6 "ready" on it. Usually already true at the first look.
  */
-async function waitOperUp(ns: string, devs: string[], deadlineMs = 3000): Promise<void> {
+export async function waitOperUp(ns: string, devs: string[], deadlineMs = 3000): Promise<void> {
   const until = Date.now() + deadlineMs;
   for (;;) {
     const r = await collect(spawn('ip', ['-n', ns, '-o', 'link', 'show'], { stdio: ['ignore', 'pipe', 'pipe'] }));
