@@ -1,21 +1,23 @@
-// npm run bench [-- --quick] [-- --only peers|trace|search|codec|hard|fuzz|startup] [-- --reps N] [-- --timeout S]
+// npm run bench [-- --quick] [-- --only peers|trace|search|codec|hard|fuzz|startup|hub] [-- --reps N] [-- --timeout S]
 // Prints, in order: (1) discover, pathmtu vs peers on fresh lab paths, (2) trace rows, (3) the search
 // on the simulated path (virtual time), (4) codec and checksum throughput, (5) discover on issue 9's
 // harder paths (a filtered method, a silent one, a PTB then a black hole) beside tracepath and
 // scamper, (6) the wire fuzzer run long (30 s, 5 s with --quick: executions per second and what it
 // found), (7) start-up of the whole process against `node -e 0` (30 runs of each; --quick 10;
-// --reps N: 10 x N). Medians and ratios only: nothing here asserts a speed, it reports one (the
-// targets from the issues are printed beside it).
+// --reps N: 10 x N), (8) issue 8's hub: build/teardown of 1,000 targets per family and today's
+// sequential discover() baseline over them (100 calls per family with --quick). Medians and ratios
+// only: nothing here asserts a speed, it reports one (the targets from the issues are printed beside it).
 import { parseArgs } from 'node:util';
 import { LabError } from '../src/errors.js';
 import { runCodecBench } from './codec.js';
 import { runFuzzBench } from './fuzz.js';
 import { runHardBench } from './hard.js';
+import { runHubBench } from './hub.js';
 import { measurePeers, renderPeers, renderTrace, writeJson } from './peers.js';
 import { runStartupBench } from './startup.js';
 import type { Role } from './lib/tools.js';
 
-const PARTS = ['peers', 'trace', 'search', 'codec', 'hard', 'fuzz', 'startup'] as const;
+const PARTS = ['peers', 'trace', 'search', 'codec', 'hard', 'fuzz', 'startup', 'hub'] as const;
 type Part = (typeof PARTS)[number];
 
 function usage(message: string): never {
@@ -100,4 +102,16 @@ if (want('startup')) {
   section('7. start-up: the whole process against node -e 0');
   const runs = values.reps !== undefined ? reps * 10 : values.quick ? 10 : 30;
   console.log(runStartupBench(runs));
+}
+
+if (want('hub')) {
+  try {
+    const out = await runHubBench(values.quick ? { calls: 100, cliRuns: 20, reps: 1 } : { reps });
+    section('8. hub of many targets (issue 8): lab build/teardown, sequential discover() baseline');
+    console.log(out);
+  } catch (e) {
+    if (!(e instanceof LabError)) throw e;
+    section('8. hub of many targets (issue 8)');
+    console.log(`skipped: ${e.message}`);
+  }
 }
