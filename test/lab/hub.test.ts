@@ -229,3 +229,44 @@ hubTest('teardown leaves nothing behind; the API refuses foreign addresses', { t
   assert.deepEqual(listNetns().filter((n) => names.includes(n)), []);
   assert.throws(() => hub.enter('client'), LabError);
 });
+
+// Hygiene as for the path lab (test/lab/hygiene.test.ts): a hub's namespaces go with its owner.
+const skip = labSkipReason();
+
+test('a hub whose process exits without destroy is torn down by the exit handler; a SIGKILLed one by the next sweep', { skip }, async () => {
+  const { spawnSync } = await import('node:child_process');
+  const { listNetns, sweepStale } = await import('../../src/lab/netns.js');
+  const hubModule = JSON.stringify(new URL('../../src/lab/hub.ts', import.meta.url).href);
+  const run = (end: string): number => {
+    const code = `import { Hub } from ${hubModule}; await Hub.create({ targets: 20 }); console.log(process.pid); ${end}`;
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { encoding: 'utf8' });
+    const pid = Number(r.stdout.trim());
+    assert.ok(pid > 0, r.stderr);
+    return pid;
+  };
+  const left = (pid: number): string[] => listNetns().filter((n) => n.startsWith(`pmtu-${pid}-`));
+  assert.deepEqual(left(run('process.exit(0);')), []);
+  const killed = run("process.kill(process.pid, 'SIGKILL');");
+  assert.equal(left(killed).length, 4, 'client, r1, r2, targets');
+  await sweepStale();
+  assert.deepEqual(left(killed), []);
+});
+
+test('no hub interface or address ever appears in the root namespace', { skip }, async () => {
+  const { spawnSync } = await import('node:child_process');
+  // Lifetimes (valid_lft/preferred_lft) count down by themselves: compare without them.
+  const rootAddrs = (): string[] =>
+    spawnSync('ip', ['-o', 'addr', 'show'], { encoding: 'utf8' })
+      .stdout.split('\n')
+      .map((l) => l.replace(/\\?\s*valid_lft.*$/, ''))
+      .sort();
+  const before = rootAddrs();
+  const hub = await Hub.create({ targets: 10 });
+  let during: string[];
+  try {
+    during = rootAddrs();
+  } finally {
+    await hub.destroy();
+  }
+  assert.deepEqual(during.filter((l) => !before.includes(l)), [], 'new root interfaces or addresses while the hub lived');
+});
