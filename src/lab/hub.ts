@@ -8,26 +8,13 @@
 //   try {
 //     for (const t of hub.targets(4)) … discover(t.address) inside hub.enter('client') … === t.pmtu
 //   } finally { await hub.destroy(); }
-import type { ChildProcess, SpawnOptions } from 'node:child_process';
 import type { Family } from '../probe/outcome.js';
 import { LabError } from '../errors.js';
 import { routerRules, ifindex } from './config.js';
 import { HUB_LINKS, HUB_NODES, planHub, type HubNode, type HubPlan, type HubSpec, type HubTarget } from './hub-spec.js';
-import { requireNft, requireRoot, trackLive, untrackLive, waitOperUp, type Addresses, type ExecOptions } from './lab.js';
-import {
-  collect,
-  deleteNetns,
-  deleteNetnsSync,
-  enteredNetns,
-  enterNetns,
-  ipBatch,
-  leaveNetns,
-  netnsName,
-  spawnIn,
-  sweepStale,
-  writeSysctls,
-  type RunResult,
-} from './netns.js';
+import { NamespaceGroup } from './group.js';
+import { requireNft, requireRoot, waitOperUp, type Addresses } from './lab.js';
+import { collect, ipBatch, spawnIn, sweepStale, writeSysctls } from './netns.js';
 import { linkAddress, type NodeSpec } from './spec.js';
 
 const FAMILIES: Family[] = [4, 6];
@@ -112,23 +99,18 @@ export function hubSysctls(spec: HubSpec, node: HubNode): Array<[string, string 
 
 let nextHubId = 0;
 
-export class Hub {
+export class Hub extends NamespaceGroup {
   readonly spec: HubSpec;
-  readonly id: string;
-  readonly nodes: readonly HubNode[] = HUB_NODES;
   readonly client: Addresses;
   /** Wall time of create(), in ms (namespaces, links, routes, addresses, rules). */
   buildMs = 0;
   private readonly plan: HubPlan;
   private readonly byAddress = new Map<string, HubTarget>();
-  private readonly children = new Set<ChildProcess>();
-  private destroying: Promise<void> | undefined;
-  private dead = false;
 
   private constructor(plan: HubPlan, id: string) {
+    super(id, [...HUB_NODES]);
     this.plan = plan;
     this.spec = plan.spec;
-    this.id = id;
     this.client = { v4: linkAddress(0, 4, 'left'), v6: linkAddress(0, 6, 'left') };
     for (const f of FAMILIES) for (const t of plan.targets[f]) this.byAddress.set(t.address, t);
   }
@@ -142,7 +124,7 @@ export class Hub {
     requireNft();
     await sweepStale();
     const hub = new Hub(plan, `h${(nextHubId++).toString(36)}`);
-    trackLive(hub);
+    hub.track();
     try {
       await ipBatch(hubRootBatch((n) => hub.nsName(n)));
       for (const n of HUB_NODES) writeSysctls(hub.nsName(n), hubSysctls(spec, n));
@@ -179,70 +161,6 @@ export class Hub {
   routerAddress(router: 'r1' | 'r2', family: Family, side: 'in' | 'out' = 'in'): string {
     if (router === 'r1') return side === 'in' ? linkAddress(0, family, 'right') : linkAddress(1, family, 'left');
     return side === 'in' ? linkAddress(2, family, 'right') : linkAddress(3, family, 'left');
-  }
-
-  /** Name of a node's network namespace (pmtu-<pid>-h<n>-<node>). */
-  nsName(node: string): string {
-    if (!(HUB_NODES as readonly string[]).includes(node)) throw new LabError(`no node ${node} in a hub (nodes: ${HUB_NODES.join(', ')})`);
-    return netnsName(process.pid, this.id, node);
-  }
-
-  /** Start a process inside a node's namespace (tracked: killed by destroy()). */
-  spawn(node: HubNode, argv: string[], opts: SpawnOptions = {}): ChildProcess {
-    this.alive();
-    const child = spawnIn(this.nsName(node), argv, opts);
-    this.children.add(child);
-    child.once('exit', () => this.children.delete(child));
-    child.once('error', () => this.children.delete(child));
-    return child;
-  }
-
-  /** Run a command inside a node's namespace and collect its output; never throws on exit code. */
-  async exec(node: HubNode, argv: string[], opts: ExecOptions = {}): Promise<RunResult> {
-    const { input, timeoutMs = 30_000, ...rest } = opts;
-    return collect(this.spawn(node, argv, { ...rest, stdio: ['pipe', 'pipe', 'pipe'] }), input, timeoutMs);
-  }
-
-  /** Move this JS thread into a node's namespace, as Lab.enter does (same caveats). */
-  enter(node: HubNode): void {
-    this.alive();
-    enterNetns(this.nsName(node));
-  }
-
-  leave(): void {
-    leaveNetns();
-  }
-
-  private alive(): void {
-    if (this.dead) throw new LabError('this hub has been destroyed');
-  }
-
-  private release(): string[] {
-    this.dead = true;
-    untrackLive(this);
-    for (const c of this.children) c.kill('SIGKILL');
-    this.children.clear();
-    const names = HUB_NODES.map((n) => this.nsName(n));
-    const here = enteredNetns();
-    if (here !== undefined && names.includes(here)) leaveNetns();
-    return names;
-  }
-
-  /** Tear everything down. Idempotent; safe to call from finally. */
-  destroy(): Promise<void> {
-    this.destroying ??= deleteNetns(this.release());
-    return this.destroying;
-  }
-
-  /** Synchronous teardown for exit handlers. */
-  destroySync(): void {
-    if (this.destroying) return;
-    this.destroying = Promise.resolve();
-    deleteNetnsSync(this.release());
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.destroy();
   }
 }
 

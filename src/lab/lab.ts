@@ -6,7 +6,7 @@
 //   try { await lab.exec('client', ['ping', '-M', 'do', '-s', '1372', lab.server.v4]); }
 //   finally { await lab.destroy(); }
 import { accessSync, constants as fsConstants, mkdirSync } from 'node:fs';
-import { spawn, spawnSync, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import type { Family } from '../probe/outcome.js';
 import { LabError } from '../errors.js';
 import {
@@ -24,33 +24,10 @@ import {
 } from './spec.js';
 import { nodeBatch, nodeInterfaces, nodeSysctls, rootBatch, routerRules, serverRules } from './config.js';
 import { startLiar, type Lie, type LiarProcess } from './liar.js';
-import {
-  collect,
-  deleteNetns,
-  deleteNetnsSync,
-  enteredNetns,
-  enterNetns,
-  ipBatch,
-  leaveNetns,
-  netnsName,
-  NETNS_DIR,
-  spawnIn,
-  sweepStale,
-  writeSysctls,
-  type RunResult,
-} from './netns.js';
+import { NamespaceGroup } from './group.js';
+import { collect, ipBatch, NETNS_DIR, spawnIn, sweepStale, writeSysctls } from './netns.js';
 
-export interface ExecOptions {
-  /** Written to the child's stdin (which is then closed). */
-  input?: string | Buffer;
-  /** Kill the child (SIGKILL) after this many ms; default 30 s. */
-  timeoutMs?: number;
-  /** Run as this user / group (e.g. 65534 for nobody) to test unprivileged paths. */
-  uid?: number;
-  gid?: number;
-  env?: NodeJS.ProcessEnv;
-  cwd?: string;
-}
+export type { ExecOptions } from './group.js';
 
 export interface Addresses {
   v4: string;
@@ -98,40 +75,6 @@ export function requireNft(): void {
   if (!nftChecked) throw new LabError('this lab spec needs nftables rules, but `nft` is missing (apt-get install -y nftables)');
 }
 
-// Labs alive in this process, torn down on exit and on SIGINT/SIGTERM/SIGHUP (best effort:
-// nothing runs after SIGKILL — the next sweepStale() cleans up after that).
-const live = new Set<{ destroySync(): void }>();
-let hooksInstalled = false;
-
-/** Tear `lab` down on exit and on SIGINT/SIGTERM/SIGHUP, as every Lab is (for other lab shapes: the hub). */
-export function trackLive(lab: { destroySync(): void }): void {
-  installExitHooks();
-  live.add(lab);
-}
-
-export function untrackLive(lab: { destroySync(): void }): void {
-  live.delete(lab);
-}
-
-function installExitHooks(): void {
-  if (hooksInstalled) return;
-  hooksInstalled = true;
-  process.on('exit', () => {
-    for (const lab of live) lab.destroySync();
-  });
-  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    const onSignal = (): void => {
-      for (const lab of live) lab.destroySync();
-      // If nobody else handles the signal, die of it as if we had never listened.
-      if (process.listenerCount(sig) === 1) {
-        process.removeListener(sig, onSignal);
-        process.kill(process.pid, sig);
-      }
-    };
-    process.on(sig, onSignal);
-  }
-}
-
 /**
  * Wait until the kernel has carried each device's carrier change through linkwatch (operstate
  * UP): only then is its qdisc active and IPv6 "ready" on it. Usually already true at the first look.
@@ -149,26 +92,20 @@ export async function waitOperUp(ns: string, devs: string[], deadlineMs = 3000):
 
 let nextLabId = 0;
 
-export class Lab {
-  /** 'client', 'r1', …, 'rn', 'server'. */
-  readonly nodes: string[];
+export class Lab extends NamespaceGroup {
   readonly client: Addresses;
   readonly server: Addresses;
   /** The VXLAN tunnel between client and server, when the spec asked for one. */
   readonly overlay: Overlay | undefined;
   readonly spec: PathSpec;
-  readonly id: string;
   private readonly plan: LabPlan;
-  private readonly children = new Set<ChildProcess>();
   private readonly liars = new Map<number, LiarProcess>();
-  private destroying: Promise<void> | undefined;
-  private dead = false;
 
   private constructor(spec: PathSpec, plan: LabPlan, id: string) {
+    // nodes: 'client', 'r1', …, 'rn', 'server'.
+    super(id, plan.nodes);
     this.spec = spec;
     this.plan = plan;
-    this.id = id;
-    this.nodes = plan.nodes;
     this.client = { v4: this.address('client', 4), v6: this.address('client', 6) };
     this.server = { v4: this.address('server', 4), v6: this.address('server', 6) };
     this.overlay = spec.vxlan
@@ -191,9 +128,8 @@ export class Lab {
     );
     if (rules.some((r) => r !== undefined)) requireNft();
     await sweepStale();
-    installExitHooks();
     const lab = new Lab(spec, plan, (nextLabId++).toString(36));
-    live.add(lab);
+    lab.track();
     try {
       await ipBatch(rootBatch(plan, (n) => lab.nsName(n)));
       plan.nodes.forEach((node, k) => writeSysctls(lab.nsName(node), nodeSysctls(plan, k, spec)));
@@ -219,12 +155,6 @@ export class Lab {
       throw e instanceof LabError ? e : new LabError(`cannot build the lab: ${(e as Error).message}`, { cause: e });
     }
     return lab;
-  }
-
-  /** Name of a node's network namespace (pmtu-<pid>-<labId>-<node>). */
-  nsName(node: string): string {
-    this.nodeIndex(node);
-    return netnsName(process.pid, this.id, node);
   }
 
   private nodeIndex(node: string): number {
@@ -305,74 +235,6 @@ export class Lab {
     return l.lies;
   }
 
-  /** Start a process inside a node's namespace (tracked: killed by destroy()). */
-  spawn(node: string, argv: string[], opts: SpawnOptions = {}): ChildProcess {
-    this.alive();
-    const child = spawnIn(this.nsName(node), argv, opts);
-    this.children.add(child);
-    child.once('exit', () => this.children.delete(child));
-    child.once('error', () => this.children.delete(child));
-    return child;
-  }
-
-  /** Run a command inside a node's namespace and collect its output; never throws on exit code. */
-  async exec(node: string, argv: string[], opts: ExecOptions = {}): Promise<RunResult> {
-    const { input, timeoutMs = 30_000, ...rest } = opts;
-    const child = this.spawn(node, argv, { ...rest, stdio: ['pipe', 'pipe', 'pipe'] });
-    return collect(child, input, timeoutMs);
-  }
-
-  /**
-   * Move this process's JS thread into a node's namespace: sockets opened afterwards live there.
-   * leave() returns; destroy() leaves too. The native binding's socket() creates its fd at once;
-   * Node's dgram/net create theirs only at bind/connect, after an async lookup — stay entered
-   * until 'listening'/'connect' (and check the local address) or the socket lands in the root
-   * namespace. Everything else this process does meanwhile also runs in the node's namespace.
-   */
-  enter(node: string): void {
-    this.alive();
-    enterNetns(this.nsName(node));
-  }
-
-  leave(): void {
-    leaveNetns();
-  }
-
-  private alive(): void {
-    if (this.dead) throw new LabError('this lab has been destroyed');
-  }
-
-  private names(): string[] {
-    return this.plan.nodes.map((n) => this.nsName(n));
-  }
-
-  private release(): string[] {
-    this.dead = true;
-    live.delete(this);
-    for (const c of this.children) c.kill('SIGKILL');
-    this.children.clear();
-    const names = this.names();
-    const here = enteredNetns();
-    if (here !== undefined && names.includes(here)) leaveNetns();
-    return names;
-  }
-
-  /** Tear everything down. Idempotent; safe to call from finally. */
-  destroy(): Promise<void> {
-    this.destroying ??= deleteNetns(this.release());
-    return this.destroying;
-  }
-
-  /** Synchronous teardown for exit handlers. */
-  destroySync(): void {
-    if (this.destroying) return;
-    this.destroying = Promise.resolve();
-    deleteNetnsSync(this.release());
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.destroy();
-  }
 }
 
 export { sweepStale };
