@@ -203,8 +203,12 @@ hubTest("today's discover(), one target at a time: exact and equal to the API, b
     const picked = sample(hub.targets(f), 20);
     assert.equal(picked.length, 20);
     assert.ok(picked.filter((t) => t.blackHole).length >= 5);
+    const kinds = new Set(picked.map((t, k) => `${t.blackHole}/${Math.floor(k / 2) % 2}`));
+    assert.equal(kinds.size, 4, 'icmp and udp each on plain targets and black holes');
     for (const [k, t] of picked.entries()) {
-      const method = k % 2 === 0 ? 'icmp' : 'udp';
+      // The sample alternates plain targets and black holes; pairs of them alternate methods, so
+      // both methods meet both kinds.
+      const method = Math.floor(k / 2) % 2 === 0 ? 'icmp' : 'udp';
       hub.enter('client');
       let r;
       try {
