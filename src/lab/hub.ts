@@ -45,8 +45,9 @@ export function hubRootBatch(ns: (node: HubNode) => string): string[] {
 }
 
 /**
- * One node's batch (run with `ip -n <ns> -batch -`). Route MTUs are locked: IPv6 forwarding
- * honours a route's MTU only when it is locked (ip6_dst_mtu_maybe_forward), IPv4 either way.
+ * One node's batch (run with `ip -n <ns> -batch -`). Forwarding honours a route's `mtu` metric
+ * (v4 and v6; checked in test/lab/hub.test.ts). It is locked so that no PMTU the router might
+ * learn later changes it: the route stays the truth the API states.
  */
 export function hubNodeBatch(plan: HubPlan, node: HubNode): string[] {
   const lines = ['link set lo up'];
