@@ -20,6 +20,7 @@
 
 #include <arpa/inet.h>
 #include <linux/errqueue.h>
+#include <linux/filter.h>
 #include <linux/icmp.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
@@ -319,6 +320,46 @@ Napi::Value RecvMsg(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// attachFilter(fd, program) -> 0 | -errno: SO_ATTACH_FILTER with a classic BPF program.
+// program: a Buffer of struct sock_filter in host byte order (8 bytes each: u16 code, u8 jt,
+// u8 jf, u32 k), 1 .. BPF_MAXINSNS of them. The struct sock_fprog is built here, so TypeScript never
+// handles a pointer. The kernel checks the program itself (EINVAL for a bad one); replacing a
+// filter swaps it atomically (packets never pass unfiltered in between).
+Napi::Value AttachFilter(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd;
+  Napi::Buffer<uint8_t> prog;
+  if (!ArgFd(info, 0, &fd)) return env.Undefined();
+  if (info.Length() <= 1 || !info[1].IsBuffer()) {
+    ThrowType(env, "argument 1 (program) must be a Buffer of struct sock_filter, got " + Describe(info[1]));
+    return env.Undefined();
+  }
+  prog = info[1].As<Napi::Buffer<uint8_t>>();
+  size_t len = prog.Length();
+  if (len == 0 || len % sizeof(struct sock_filter) != 0 || len / sizeof(struct sock_filter) > BPF_MAXINSNS) {
+    ThrowType(env, "argument 1 (program) must hold 1 to " + std::to_string(BPF_MAXINSNS) + " instructions of " +
+                       std::to_string(sizeof(struct sock_filter)) + " bytes, got " + std::to_string(len) + " bytes");
+    return env.Undefined();
+  }
+  // Copied into an aligned array: the Buffer may sit at any offset of its ArrayBuffer.
+  std::vector<struct sock_filter> insns(len / sizeof(struct sock_filter));
+  std::memcpy(insns.data(), prog.Data(), len);
+  struct sock_fprog fprog;
+  fprog.len = static_cast<unsigned short>(insns.size());
+  fprog.filter = insns.data();
+  if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof fprog) < 0) return Errno(env, errno);
+  return Napi::Number::New(env, 0);
+}
+
+// detachFilter(fd) -> 0 | -errno (ENOENT when no filter is attached).
+Napi::Value DetachFilter(const Napi::CallbackInfo& info) {
+  int fd;
+  if (!ArgFd(info, 0, &fd)) return info.Env().Undefined();
+  int dummy = 0;
+  if (setsockopt(fd, SOL_SOCKET, SO_DETACH_FILTER, &dummy, sizeof dummy) < 0) return Errno(info.Env(), errno);
+  return Napi::Number::New(info.Env(), 0);
+}
+
 // setns(fd, nstype) -> 0 | -errno. Moves the calling thread (the JS main thread) into the
 // namespace behind fd; sockets opened afterwards live there. Used by the lab.
 Napi::Value SetNs(const Napi::CallbackInfo& info) {
@@ -552,6 +593,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("getsockname", Napi::Function::New(env, GetSockName));
   exports.Set("sendmsg", Napi::Function::New(env, SendMsg));
   exports.Set("recvmsg", Napi::Function::New(env, RecvMsg));
+  exports.Set("attachFilter", Napi::Function::New(env, AttachFilter));
+  exports.Set("detachFilter", Napi::Function::New(env, DetachFilter));
   exports.Set("setns", Napi::Function::New(env, SetNs));
   exports.Set("ifNameToIndex", Napi::Function::New(env, IfNameToIndex));
   exports.Set("Poller", Poller::Define(env));
@@ -577,6 +620,17 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   C(UV_READABLE); C(UV_WRITABLE); C(UV_PRIORITIZED); C(UV_EBADF);
   // errno values an ICMP error can leave pending that Node's os.constants.errno lacks.
   C(EHOSTDOWN); C(ENONET);
+  // Classic BPF (linux/filter.h, linux/bpf_common.h): instruction classes, sizes, modes, ops,
+  // sources, the ancillary and negative-offset areas, and the socket options that attach a program.
+  C(SO_ATTACH_FILTER); C(SO_DETACH_FILTER); C(SO_LOCK_FILTER); C(BPF_MAXINSNS); C(BPF_MEMWORDS);
+  C(BPF_LD); C(BPF_LDX); C(BPF_ST); C(BPF_STX); C(BPF_ALU); C(BPF_JMP); C(BPF_RET); C(BPF_MISC);
+  C(BPF_W); C(BPF_H); C(BPF_B); C(BPF_IMM); C(BPF_ABS); C(BPF_IND); C(BPF_MEM); C(BPF_LEN); C(BPF_MSH);
+  C(BPF_ADD); C(BPF_SUB); C(BPF_MUL); C(BPF_DIV); C(BPF_OR); C(BPF_AND); C(BPF_LSH); C(BPF_RSH);
+  C(BPF_NEG); C(BPF_MOD); C(BPF_XOR);
+  C(BPF_JA); C(BPF_JEQ); C(BPF_JGT); C(BPF_JGE); C(BPF_JSET); C(BPF_K); C(BPF_X); C(BPF_A);
+  C(BPF_TAX); C(BPF_TXA);
+  C(SKF_AD_OFF); C(SKF_AD_PROTOCOL); C(SKF_AD_PKTTYPE); C(SKF_NET_OFF); C(SKF_LL_OFF);
+  constants.Set("SIZEOF_SOCK_FILTER", Napi::Number::New(env, sizeof(struct sock_filter)));
   constants.Set("SIZEOF_SOCK_EXTENDED_ERR", Napi::Number::New(env, sizeof(struct sock_extended_err)));
   exports.Set("constants", constants);
   return exports;
