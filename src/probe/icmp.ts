@@ -6,12 +6,16 @@
 // errors), so nothing is taken on arrival order: echo replies must carry our echo id, a sequence
 // number in flight and the probe's 8-byte nonce; ICMP errors must quote an echo request of ours
 // (destination, echo id, sequence, the nonce when quoted, and the probe's total length). Anything
-// else that claims to concern us is counted in ignoredCounts and never becomes an outcome.
+// else that claims to concern us is counted in ignoredCounts and never becomes an outcome. A classic
+// BPF program on the socket (src/sock/bpf.ts) already drops, in the kernel, replies with another
+// echo id and errors quoting anything but an echo request with ours: other pings on the host never
+// reach JavaScript or fill our receive buffer. The checks here stay: the filter cannot see nonces.
 //
 // The same errors also reach the socket's error queue (IP_RECVERR is on so that a send above the
 // interface MTU reports that MTU): there only LOCAL entries are used, the raw path reports the rest.
 import { randomInt } from './random.js';
 import { DecodeError, UsageError } from '../errors.js';
+import { attachFilter, icmpProgram } from '../sock/bpf.js';
 import type { Message } from '../sock/socket.js';
 import * as icmpv4 from '../wire/icmpv4.js';
 import * as icmpv6 from '../wire/icmpv6.js';
@@ -45,6 +49,9 @@ export class IcmpProber extends EchoProber {
       (sock) => {
         prepareProbeSocket(sock, family, opts.source);
         filterIcmpTypes(sock, family);
+        // And in the kernel too, before anything is copied to us: only replies carrying our echo id
+        // and errors quoting a request with it (a shared socket will rebuild this from its set of ids).
+        attachFilter(sock, icmpProgram(family, { echoIds: [this.id] }));
         sock.receiveBuffer(RAW_RECEIVE_BUFFER);
       },
       {

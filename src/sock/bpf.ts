@@ -288,6 +288,11 @@ export function icmpv6Program(spec: IcmpFilterSpec): Insn[] {
   return a.assemble();
 }
 
+/** The program for a raw ICMP socket of a family (icmpv4Program or icmpv6Program). */
+export function icmpProgram(family: 4 | 6, spec: IcmpFilterSpec): Insn[] {
+  return family === 4 ? icmpv4Program(spec) : icmpv6Program(spec);
+}
+
 /** A = the quoted protocol, X = the quoted transport header: accept if it is one of ours. Ends the program. */
 function quotedTransport(a: Assembler, spec: IcmpFilterSpec, icmpProto: number, echoRequest: number): void {
   a.ifGoto('JEQ', icmpProto, 'q-echo');

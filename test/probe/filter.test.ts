@@ -28,8 +28,9 @@ labTest('unwanted ICMP types are filtered in the kernel, echo replies still arri
           sender.send(family === 4 ? icmpv4.encode(msg) : icmpv6.encode(msg), { address: client });
         }
       }
-      // Wanted type, wrong echo id: reaches the prober and is ignored there.
-      const reply = { kind: 'echoReply' as const, code: 0, id: (prober.echoId + 1) & 0xffff, seq: 1, payload: Buffer.alloc(16) };
+      // Wanted type with our echo id but no probe in flight: reaches the prober and is ignored there.
+      // (Another echo id is dropped by the socket's BPF program: test/sock/bpf-lab.test.ts.)
+      const reply = { kind: 'echoReply' as const, code: 0, id: prober.echoId, seq: 1, payload: Buffer.alloc(16) };
       sender.send(family === 4 ? icmpv4.encode(reply) : icmpv6.encode(reply), { address: client });
       const want = family === 4 ? 0 : 129;
       for (let i = 0; i < 50 && !seen.includes(want); i++) await new Promise((r) => setTimeout(r, 10));
