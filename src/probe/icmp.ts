@@ -42,6 +42,8 @@ export class IcmpProber extends EchoProber {
     super(family);
     this.id = opts.echoId ?? randomInt(0, 0x10000);
     if (!Number.isInteger(this.id) || this.id < 0 || this.id > 0xffff) throw new UsageError(`echo id must be 0..65535, got ${opts.echoId}`);
+    // Built before the socket opens: until the program is attached the socket queues everything.
+    const program = icmpProgram(family, { echoIds: [this.id] });
     // Errors from routers arrive on the raw path too (with the whole quote); of the error queue only
     // LOCAL refusals matter, and sendProbe() turns those into localTooBig itself.
     this.sock = this.openSocket(
@@ -51,7 +53,11 @@ export class IcmpProber extends EchoProber {
         filterIcmpTypes(sock, family);
         // And in the kernel too, before anything is copied to us: only replies carrying our echo id
         // and errors quoting a request with it (a shared socket will rebuild this from its set of ids).
-        attachFilter(sock, icmpProgram(family, { echoIds: [this.id] }));
+        attachFilter(sock, program);
+        // What arrived between socket() and the filter (a busy host: another ping's replies) was
+        // queued unfiltered and cannot be ours, as nothing has been sent: read it away unheard
+        // (no listener yet), as libpcap does when it sets a filter.
+        sock.drain();
         sock.receiveBuffer(RAW_RECEIVE_BUFFER);
       },
       {
