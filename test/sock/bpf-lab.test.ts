@@ -112,7 +112,7 @@ labTest('the kernel runs the ICMP program: replies and errors about other ids an
 
 const path = { routers: [{}, {}, {}], links: [{}, {}, { mtu: 1400 }, {}] };
 
-labTest('discover --method icmp stays exact while another process pings the same target, and never reads its replies', path, async (lab) => {
+labTest('discover --method icmp stays exact while another process pings the same target, and never reads its replies', path, async (lab, t) => {
   for (const f of families) {
     // iputils ping as root: a raw socket of its own, another echo id, a flood (each echo sent as
     // the last reply comes back, at least 100 a second).
@@ -138,6 +138,7 @@ labTest('discover --method icmp stays exact while another process pings the same
     }
     const received = Number(/(\d+) received/.exec(out)?.[1] ?? 0);
     const label = `IPv${f}: ${JSON.stringify({ pmtu: r.pmtu, exact: r.exact, probes: r.probes, ms: r.elapsedMs, ignored: r.ignored, pingReceived: received })}`;
+    t.diagnostic(label);
     assert.equal(r.pmtu, 1400, label);
     assert.equal(r.exact, true, label);
     assert.ok(received > 100, `${label}: the other ping got its replies`);
