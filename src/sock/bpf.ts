@@ -350,19 +350,22 @@ export function tcpFlowProgram(flow: TcpFlowSpec): Insn[] {
   }
   const remote = ipToBytes(flow.remote, family);
   const local = flow.local !== undefined ? ipToBytes(flow.local, family) : undefined;
-  // One direction: `from` at the source address and port, `to` (if known) at the destination.
-  const direction = (fromAt: number, fromPortAt: number, fromAddr: Buffer, fromPort: number, toAt: number, toPortAt: number, toAddr: Buffer | undefined, toPort: number | undefined, next: string): void => {
-    for (let i = 0; i < words; i++) a.ld('W', net + fromAt + 4 * i).unlessGoto('JEQ', fromAddr.readUInt32BE(4 * i), next);
-    a.ldInd('H', net + fromPortAt).unlessGoto('JEQ', fromPort, next);
-    if (toAddr !== undefined && toPort !== undefined) {
-      for (let i = 0; i < words; i++) a.ld('W', net + toAt + 4 * i).unlessGoto('JEQ', toAddr.readUInt32BE(4 * i), next);
-      a.ldInd('H', net + toPortAt).unlessGoto('JEQ', toPort, next);
-    }
-    a.ja('accept');
+  const SRC = { addrAt: srcAt, portAt: 0 };
+  const DST = { addrAt: dstAt, portAt: 2 };
+  // Unless this end of the segment is `addr`:`port`, goto `otherwise` (the program is short: plain jumps reach).
+  const endIs = (end: typeof SRC, addr: Buffer, port: number, otherwise: string): void => {
+    for (let i = 0; i < words; i++) a.ld('W', net + end.addrAt + 4 * i).jmp('JEQ', addr.readUInt32BE(4 * i), 0, otherwise);
+    a.ldInd('H', net + end.portAt).jmp('JEQ', port, 0, otherwise);
   };
-  direction(srcAt, 0, remote, flow.remotePort, dstAt, 2, local, flow.localPort, 'outgoing');
+  // From the server (to us, once our end is known) ...
+  endIs(SRC, remote, flow.remotePort, 'outgoing');
+  if (local !== undefined) endIs(DST, local, flow.localPort!, 'outgoing');
+  a.ja('accept');
+  // ... or from us to the server.
   a.label('outgoing');
-  direction(dstAt, 2, remote, flow.remotePort, srcAt, 0, local, flow.localPort, 'drop');
+  endIs(DST, remote, flow.remotePort, 'drop');
+  if (local !== undefined) endIs(SRC, local, flow.localPort!, 'drop');
+  a.ja('accept');
   a.label('drop').ret(0);
   a.label('accept').ret(ACCEPT);
   return a.assemble();
