@@ -98,3 +98,16 @@ export class LabError extends PathMtuError {
     super(message, 'ERR_LAB', options);
   }
 }
+
+/**
+ * The native binding cannot be loaded here: another OS, a libc or CPU without a prebuilt binary,
+ * or a source build that is missing or broken. The message names the platform and the way out.
+ */
+export class NativeUnavailableError extends PathMtuError {
+  /** e.g. 'linux-riscv64 (glibc)', 'darwin-arm64'. */
+  readonly platform: string;
+  constructor(message: string, platform: string, options?: { cause?: unknown }) {
+    super(message, 'ERR_NATIVE_UNAVAILABLE', options);
+    this.platform = platform;
+  }
+}

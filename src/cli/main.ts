@@ -4,8 +4,9 @@ import { PathMtuError, UsageError } from '../errors.js';
 import { EXIT_FAIL, EXIT_USAGE, type Command, type Io, type ParseArgsOptionsConfig } from './command.js';
 import { flagNamer } from './flags.js';
 import { commands, type CommandEntry } from './commands/index.js';
+import { packageVersion } from '../package.js';
 
-const VERSION = '0.1.0';
+const VERSION = packageVersion();
 
 function topHelp(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

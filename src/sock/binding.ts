@@ -1,8 +1,13 @@
-// Loads the native binding (built by node-gyp at install, or a prebuild) and types its surface.
-// Every native call returns a negative errno on failure; check() turns that into SystemCallError.
+// Loads the native binding and types its surface. Every native call returns a negative errno on
+// failure; check() turns that into SystemCallError.
+//
+// Where the binary comes from (node-gyp-build's rules, in order): build/Release/ (a source build,
+// `npm run build:native`), then prebuilds/<platform>-<arch>/ shipped in the package (linux-x64 and
+// linux-arm64, glibc, one Node-API version for every Node >= 20). No install script runs.
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
-import { SystemCallError } from '../errors.js';
+import { NativeUnavailableError, SystemCallError } from '../errors.js';
+import { packageRoot } from '../package.js';
 
 export interface RecvResult {
   data: Buffer;
@@ -44,17 +49,80 @@ export interface NativeBinding {
   constants: Record<string, number>;
 }
 
+// A require bound to this file (not the bare global, which a bundler would try to resolve itself).
 const require = createRequire(import.meta.url);
-const root = fileURLToPath(new URL('../../', import.meta.url));
+
+interface NodeGypBuild {
+  (dir: string): unknown;
+  /** The file load() would require; throws when no build or prebuild fits this platform. */
+  resolve(dir: string): string;
+}
+
+/** The platforms a prebuilt binary ships for (scripts/prebuild.mjs builds them). */
+export const PREBUILT_PLATFORMS = ['linux-x64', 'linux-arm64'] as const;
+
+/** This process's platform as the loader matches it: node-gyp-build honours npm_config_arch and LIBC. */
+function platformName(): string {
+  const os = `${process.platform}-${process.env.npm_config_arch || process.arch}`;
+  if (process.platform !== 'linux') return os;
+  return `${os} (${libcName()})`;
+}
+
+function libcName(): string {
+  if (process.env.LIBC) return process.env.LIBC;
+  const header = (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)?.header;
+  return header?.glibcVersionRuntime ? 'glibc' : existsSync('/etc/alpine-release') ? 'musl' : 'a libc other than glibc';
+}
+
+function fromSource(root: string): string {
+  return (
+    `To build it from source (a C++ compiler, make and python3 needed): cd '${root}' && npm run build:native`
+  );
+}
+
+/**
+ * Load the binding from the package at `root` (default: this package). Throws
+ * NativeUnavailableError, naming the platform and the way out, when no binary fits or loads.
+ */
+export function loadNative(root: string = packageRoot()): NativeBinding {
+  const platform = platformName();
+  if (process.platform !== 'linux') {
+    throw new NativeUnavailableError(
+      `pathmtu works on Linux only (this is ${platform}): it relies on Linux socket options ` +
+        `(IP_RECVERR error queues, IP_PMTUDISC_PROBE) that other systems do not have`,
+      platform,
+    );
+  }
+  const load = require('node-gyp-build') as NodeGypBuild;
+  let file: string;
+  try {
+    file = load.resolve(root);
+  } catch (err) {
+    const shipped = PREBUILT_PLATFORMS.some((p) => platform === `${p} (glibc)`);
+    const why = shipped
+      ? `neither ${root}/prebuilds nor ${root}/build holds one (an incomplete install, or a checkout not built yet)`
+      : `prebuilt binaries ship for ${PREBUILT_PLATFORMS.join(' and ')} (glibc) only`;
+    throw new NativeUnavailableError(`no native binding for ${platform}: ${why}. ${fromSource(root)}`, platform, {
+      cause: err,
+    });
+  }
+  try {
+    return require(file) as NativeBinding;
+  } catch (err) {
+    const why = String((err as Error).message ?? err).split('\n')[0];
+    throw new NativeUnavailableError(
+      `the native binding ${file} does not load on ${platform}: ${why}. ${fromSource(root)}`,
+      platform,
+      { cause: err },
+    );
+  }
+}
 
 let loaded: NativeBinding | undefined;
 
 /** The binding, loaded on first use so that pure modules never need it. */
 export function native(): NativeBinding {
-  if (loaded === undefined) {
-    const load = require('node-gyp-build') as (dir: string) => NativeBinding;
-    loaded = load(root);
-  }
+  if (loaded === undefined) loaded = loadNative();
   return loaded;
 }
 
