@@ -4,11 +4,15 @@
 #           iptables (explain's fix commands are applied for real in a namespace, both firewall forms)
 #   tests:  iputils-ping, nginx-light (a real HTTP server for check-server), python3, gcc/make (node-gyp),
 #           procps (sysctl: doctor's fixes are applied as printed in a namespace)
+#   pack:   g++-aarch64-linux-gnu (the linux-arm64 prebuilt binary is cross-compiled), binutils
+#           (readelf/nm check each prebuilt binary's ELF machine and its Node-API entry point), qemu-user
+#           (qemu-aarch64 loads the arm64 binary with the arm64 dynamic linker; no binfmt is registered)
 #   bench:  iputils-tracepath, nmap, scamper (the peers we measure against)
 set -euo pipefail
 need=()
 for tool in ip:iproute2 nft:nftables iptables:iptables ping:iputils-ping tracepath:iputils-tracepath nmap:nmap \
-            scamper:scamper nginx:nginx-light gcc:gcc g++:g++ make:make python3:python3 setpriv:util-linux sysctl:procps; do
+            scamper:scamper nginx:nginx-light gcc:gcc g++:g++ make:make python3:python3 setpriv:util-linux sysctl:procps \
+            aarch64-linux-gnu-g++:g++-aarch64-linux-gnu readelf:binutils nm:binutils qemu-aarch64:qemu-user; do
   command -v "${tool%%:*}" >/dev/null 2>&1 || need+=("${tool#*:}")
 done
 [ "${#need[@]}" -eq 0 ] && exit 0
