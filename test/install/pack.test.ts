@@ -155,6 +155,22 @@ describe('the packed tarball, installed without scripts or a compiler', { timeou
     // binding.gyp ships (for source builds); without gypfile:false npm would run `node-gyp rebuild`.
     assert.equal(pkg.gypfile, false);
     assert.ok(!existsSync(join(app, 'node_modules', manifest.name, 'build')), 'something was compiled at install');
+
+    // And with scripts allowed, as npm runs by default: nothing to run, nothing to approve, no compiler asked for.
+    const plain = join(tmp, 'plain');
+    mkdirSync(plain);
+    writeFileSync(join(plain, 'package.json'), JSON.stringify({ name: 'plain', private: true }));
+    const r = sh(process.execPath, [npmCli(), 'install', tarball, '--prefer-offline', '--no-audit', '--no-fund'], {
+      cwd: plain,
+      env: userEnv(),
+    });
+    ok(r, 'npm install <tarball> with scripts allowed');
+    // npm 11 lists a dependency's `prepare` when it comes from a file or git source (it runs it for git
+    // only, to build a checkout); for a registry install it lists nothing. No other script may appear.
+    const listed = r.stderr.split('\n').filter((l) => l.includes(`${manifest.name}@${manifest.version} (`));
+    for (const l of listed) assert.match(l, /\(prepare: [^,]*\)$/, r.stderr);
+    assert.doesNotMatch(r.stderr, /node-gyp rebuild|gyp ERR|preinstall|postinstall|\binstall: /, r.stderr);
+    assert.ok(!existsSync(join(plain, 'node_modules', manifest.name, 'build')), 'something was compiled at install');
   });
 
   test(`the binding loads from prebuilds/linux-${hostArch}/ in the installed package`, () => {
