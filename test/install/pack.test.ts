@@ -137,7 +137,7 @@ describe('the packed tarball, installed without scripts or a compiler', { timeou
   });
 
   test('no shipped module imports node:test, and every source map comment points at a shipped file', () => {
-    const files = walk(join(app, 'node_modules', manifest.name, 'dist')).filter((f) => f.endsWith('.js'));
+    const files = walk(join(app, 'node_modules', manifest.name, 'dist')).filter((f) => /\.[cm]?js$/.test(f));
     assert.ok(files.length > 20, `only ${files.length} modules installed`);
     for (const f of files) {
       const text = readFileSync(f, 'utf8');
