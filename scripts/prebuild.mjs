@@ -9,6 +9,7 @@
 // (g++-aarch64-linux-gnu on x64, installed by scripts/system-deps.sh). A binary newer than its
 // sources (binding.gyp, native/, node-addon-api, this script) is kept, so `npm pack` is cheap twice.
 // Each build runs node-gyp in a scratch copy, so the checkout's own build/ (a dev build) is untouched.
+// Progress goes to stderr: `npm pack --json` runs this (prepack) and its stdout must stay JSON.
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { arch as hostArch, tmpdir } from 'node:os';
@@ -62,7 +63,7 @@ function nodeDir() {
 function build(arch) {
   const out = join(root, 'prebuilds', `linux-${arch}`, PREBUILD_FILE);
   if (!values.force && existsSync(out) && statSync(out).mtimeMs >= newestSource()) {
-    console.log(`prebuild: ${out} is up to date`);
+    console.error(`prebuild: ${out} is up to date`);
     return;
   }
   const cross = arch !== hostArch();
@@ -80,16 +81,16 @@ function build(arch) {
     symlinkSync(join(root, 'node_modules'), join(scratch, 'node_modules'));
     const dir = nodeDir();
     const args = [nodeGyp(), 'rebuild', `--arch=${arch}`, ...(dir ? [`--nodedir=${dir}`] : [])];
-    console.log(`prebuild: linux-${arch}${cross ? ` with ${prefix}g++` : ''}`);
-    const r = spawnSync(process.execPath, args, { cwd: scratch, env, stdio: ['ignore', 'inherit', 'inherit'] });
+    console.error(`prebuild: linux-${arch}${cross ? ` with ${prefix}g++` : ''}`);
+    const r = spawnSync(process.execPath, args, { cwd: scratch, env, stdio: ['ignore', 2, 2] });
     if (r.status !== 0) fail(`node-gyp failed for linux-${arch} (exit ${r.status ?? r.signal})`);
     mkdirSync(dirname(out), { recursive: true });
     // Strip debug symbols (about half the file); the dynamic symbol table node needs stays.
     const s = spawnSync(`${prefix}strip`, ['--strip-unneeded', '-o', out, join(scratch, 'build/Release/pathmtu.node')], {
-      stdio: 'inherit',
+      stdio: ['ignore', 2, 2],
     });
     if (s.status !== 0) fail(`${prefix}strip failed for linux-${arch}`);
-    console.log(`prebuild: wrote ${out} (${statSync(out).size} bytes)`);
+    console.error(`prebuild: wrote ${out} (${statSync(out).size} bytes)`);
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
