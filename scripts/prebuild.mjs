@@ -5,6 +5,8 @@
 // Node-API version 8 (binding.gyp's NAPI_VERSION) loads on every Node >= 20, so one file per CPU.
 //
 // Usage: node scripts/prebuild.mjs [--arch x64,arm64] [--force]
+//        node scripts/prebuild.mjs --dev    the checkout's own build/Release (npm run build:native),
+//                                           when missing or older than its sources (prepare, npm test)
 // The CPU this runs on is built with the system compiler; the other with Debian's cross compiler
 // (g++-aarch64-linux-gnu on x64, installed by scripts/system-deps.sh). A binary newer than its
 // sources (binding.gyp, native/, node-addon-api, this script) is kept, so `npm pack` is cheap twice.
@@ -22,7 +24,11 @@ const TRIPLETS = { x64: 'x86_64-linux-gnu', arm64: 'aarch64-linux-gnu' };
 export const PREBUILD_FILE = 'node.napi.glibc.node';
 
 const { values } = parseArgs({
-  options: { arch: { type: 'string', default: 'x64,arm64' }, force: { type: 'boolean', default: false } },
+  options: {
+    arch: { type: 'string', default: 'x64,arm64' },
+    force: { type: 'boolean', default: false },
+    dev: { type: 'boolean', default: false },
+  },
 });
 const arches = values.arch.split(',').filter(Boolean);
 for (const a of arches) if (!(a in TRIPLETS)) fail(`unknown --arch ${a} (known: ${Object.keys(TRIPLETS).join(', ')})`);
@@ -96,4 +102,19 @@ function build(arch) {
   }
 }
 
-for (const a of arches) build(a);
+/**
+ * A checkout's tests load build/Release first (node-gyp-build's order): rebuild it when native/ or
+ * binding.gyp changed since (a pull that brings binding.cc changes), so no test runs an old binary.
+ */
+function buildDev() {
+  const out = join(root, 'build', 'Release', 'pathmtu.node');
+  if (!values.force && existsSync(out) && statSync(out).mtimeMs >= newestSource()) return;
+  console.error(`prebuild: ${existsSync(out) ? `${out} is older than native/ or binding.gyp` : `no ${out}`}: npm run build:native`);
+  const dir = nodeDir();
+  const args = [nodeGyp(), 'rebuild', ...(dir ? [`--nodedir=${dir}`] : [])];
+  const r = spawnSync(process.execPath, args, { cwd: root, stdio: ['ignore', 2, 2] });
+  if (r.status !== 0) fail(`node-gyp rebuild failed (exit ${r.status ?? r.signal}): a C++ compiler, make and python3 are needed (scripts/system-deps.sh)`);
+}
+
+if (values.dev) buildDev();
+else for (const a of arches) build(a);
