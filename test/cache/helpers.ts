@@ -6,6 +6,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Lab, RunResult } from '../../src/lab/index.js';
 import { ensureBundle } from '../bin/build.js';
+import { pathmtuAsUser } from '../unprivileged.js';
 
 export function ensureBuilt(): void {
   ensureBundle(); // the binary runs the bundle
@@ -19,8 +20,12 @@ export function ensureBuilt(): void {
   for (const o of outs) assert.ok(existsSync(o), `build did not produce ${o}`);
 }
 
-/** `node bin/pathmtu.js ...` inside a lab node (optionally as an unprivileged user). */
+/**
+ * `node bin/pathmtu.js ...` inside a lab node (optionally as an unprivileged user, who runs a staged
+ * copy: this checkout may be unreadable to them).
+ */
 export function cli(lab: Lab, node: string, args: string[], opts: { uid?: number; gid?: number } = {}): Promise<RunResult> {
+  if (opts.uid !== undefined) return pathmtuAsUser(lab, node, args, opts);
   return lab.exec(node, [process.execPath, 'bin/pathmtu.js', ...args], { cwd: process.cwd(), timeoutMs: 20_000, ...opts });
 }
 

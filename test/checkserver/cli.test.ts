@@ -4,11 +4,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import { main } from '../../src/cli/main.js';
 import type { Io } from '../../src/cli/command.js';
 import { labTest } from '../../src/lab/testing.js';
 import { PORT, fromClient, seedServer } from './servers.js';
+import { pathmtuAsUser } from '../unprivileged.js';
 
 class Sink extends Writable {
   text = '';
@@ -91,12 +91,7 @@ labTest('--json: the documented shape, exit 0 on success; the text form over IPv
 }, { timeout: 15_000 });
 
 labTest('without CAP_NET_RAW: exit 1 and the way out, before any traffic', { routers: [] }, async (lab) => {
-  const child = fileURLToPath(new URL('./cli-child.ts', import.meta.url));
-  const r = await lab.exec('client', [process.execPath, '--import', 'tsx', child, 'check-server', `${lab.server.v4}:${PORT}`], {
-    uid: 65534,
-    gid: 65534,
-    timeoutMs: 10_000,
-  });
+  const r = await pathmtuAsUser(lab, 'client', ['check-server', `${lab.server.v4}:${PORT}`], { timeoutMs: 10_000 });
   assert.equal(r.code, 1, r.stderr);
   assert.match(r.stderr, /needs CAP_NET_RAW \(root\)/);
   assert.match(r.stderr, /setcap cap_net_raw\+ep/);

@@ -10,22 +10,20 @@ import { labTest } from '../../src/lab/testing.js';
 import type { Family } from '../../src/probe/outcome.js';
 import { ping, type PingResult } from '../../src/ping/index.js';
 import { main } from '../../src/cli/main.js';
+import { NOBODY, pathmtuAsUser } from '../unprivileged.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const bin = fileURLToPath(new URL('../../bin/pathmtu.js', import.meta.url));
 const path = { routers: [{}, {}, {}], links: [{}, {}, { mtu: 1400 }, {}] };
 const families: Family[] = [4, 6];
-const NOBODY = 65534;
 const serverOf = (lab: Lab, f: Family): string => (f === 4 ? lab.server.v4 : lab.server.v6);
 const re = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 async function cli(lab: Lab, args: string[], opts: { uid?: number; node?: string } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  return lab.exec(opts.node ?? 'client', [process.execPath, bin, 'ping', ...args], {
-    env: { ...process.env, NO_COLOR: '1' },
-    cwd: root,
-    timeoutMs: 20_000,
-    ...(opts.uid !== undefined ? { uid: opts.uid, gid: opts.uid } : {}),
-  });
+  const env = { ...process.env, NO_COLOR: '1' };
+  // Another user may not be able to read this checkout: the helper runs a staged copy for them.
+  if (opts.uid !== undefined) return pathmtuAsUser(lab, opts.node ?? 'client', ['ping', ...args], { uid: opts.uid, env });
+  return lab.exec(opts.node ?? 'client', [process.execPath, bin, 'ping', ...args], { env, cwd: root, timeoutMs: 20_000 });
 }
 
 async function json(lab: Lab, args: string[], opts: { uid?: number } = {}): Promise<{ code: number; r: PingResult }> {

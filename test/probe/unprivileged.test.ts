@@ -2,22 +2,16 @@
 // works when net.ipv4.ping_group_range includes the group, and otherwise fails with a
 // PermissionError that names the way out. The raw methods refuse nobody with CAP_NET_RAW named.
 import assert from 'node:assert/strict';
-import { fileURLToPath } from 'node:url';
 import type { Lab } from '../../src/lab/lab.js';
 import { labTest } from '../../src/lab/testing.js';
 import type { Family } from '../../src/probe/outcome.js';
+import { NOBODY, scriptAsUser } from '../unprivileged.js';
 import { bottleneckPath, CLIENT_MTU, families, PATH_MTU, serverOf } from './helpers.js';
 
-const child = fileURLToPath(new URL('./unprivileged-child.ts', import.meta.url));
-const NOBODY = 65534;
+const child = new URL('./unprivileged-child.ts', import.meta.url);
 
 async function asNobody(lab: Lab, f: Family, sizes: number[]): Promise<Record<string, any>> {
-  const r = await lab.exec('client', [process.execPath, '--import', 'tsx', child, String(f), serverOf(lab, f), ...sizes.map(String)], {
-    uid: NOBODY,
-    gid: NOBODY,
-    cwd: fileURLToPath(new URL('../../', import.meta.url)),
-    timeoutMs: 20_000,
-  });
+  const r = await scriptAsUser(lab, 'client', child, [String(f), serverOf(lab, f), ...sizes.map(String)]);
   assert.equal(r.code, 0, r.stderr);
   return JSON.parse(r.stdout.trim().split('\n').pop()!);
 }

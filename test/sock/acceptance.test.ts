@@ -1,10 +1,7 @@
 // Issue 2 acceptance for the socket layer, against real routers in the lab (IPv4 and IPv6 alike).
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import { test } from 'node:test';
-import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { labTest } from '../../src/lab/testing.js';
 import type { Lab } from '../../src/lab/lab.js';
 import { ProbeSocket, type ErrQueueEntry, type Message } from '../../src/sock/socket.js';
@@ -13,6 +10,7 @@ import { c } from '../../src/sock/binding.js';
 import type { Family } from '../../src/probe/outcome.js';
 import * as icmpv4 from '../../src/wire/icmpv4.js';
 import * as icmpv6 from '../../src/wire/icmpv6.js';
+import { NOBODY, scriptAsUser } from '../unprivileged.js';
 
 const bottleneck = { routers: [{}, {}, {}], links: [{}, {}, { mtu: 1400 }, {}] };
 const families: Family[] = [4, 6];
@@ -160,18 +158,12 @@ labTest('4: IP_MTU / IPV6_MTU on a connected socket reads the PMTU the kernel ca
 });
 
 labTest('5: the UDP error-queue method works as an unprivileged user (nobody)', bottleneck, async (lab) => {
-  const script = fileURLToPath(new URL('./unprivileged-probe.ts', import.meta.url));
+  const script = new URL('./unprivileged-probe.ts', import.meta.url);
   for (const f of families) {
-    const child = spawn('ip', ['netns', 'exec', lab.nsName('client'), 'setpriv', '--reuid=65534', '--regid=65534', '--clear-groups',
-      process.execPath, '--import', 'tsx', script, String(f), serverOf(lab, f)], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    const [code] = await once(child, 'exit');
-    assert.equal(code, 0, err);
-    const r = JSON.parse(out) as { uid: number; errno: number; info: number; offender: string };
-    assert.equal(r.uid, 65534);
+    const { code, stdout, stderr } = await scriptAsUser(lab, 'client', script, [String(f), serverOf(lab, f)]);
+    assert.equal(code, 0, stderr);
+    const r = JSON.parse(stdout) as { uid: number; gid: number; groups: number[]; errno: number; info: number; offender: string };
+    assert.deepEqual([r.uid, r.gid, r.groups], [NOBODY, NOBODY, [NOBODY]]);
     assert.equal(r.errno, 90);
     assert.equal(r.info, 1400);
     assert.equal(r.offender, lab.bottleneckRouter(f));

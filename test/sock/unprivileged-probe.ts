@@ -13,7 +13,7 @@ const timer = setTimeout(() => {
 }, 3000);
 s.on('errqueue', (e) => {
   clearTimeout(timer);
-  console.log(JSON.stringify({ uid: process.getuid?.(), errno: e.errno, info: e.info, offender: e.offender }));
+  console.log(JSON.stringify({ uid: process.getuid?.(), gid: process.getgid?.(), groups: process.getgroups?.(), errno: e.errno, info: e.info, offender: e.offender }));
   s.close();
 });
 s.sendProbe(Buffer.alloc(1500 - (family === 4 ? 28 : 48)), { address: server, port: 33434 });
