@@ -13,6 +13,7 @@ export type { Explanation } from './explain/index.js';
 export { PathMtuSearch } from './search/index.js';
 export type { SearchOptions, SearchResult } from './search/index.js';
 export { ProbeSocket } from './sock/socket.js';
+export { dropPrivileges, sudoUser, type UserIds } from './sock/privileges.js';
 export type { ErrQueueEntry, Message, PmtuMode, SocketKind } from './sock/socket.js';
 export { Prober, type Direction, type ProbeOutcome } from './probe/prober.js';
 export { UdpProber } from './probe/udp.js';

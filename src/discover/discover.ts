@@ -37,6 +37,12 @@ export interface DiscoverOptions {
   signal?: AbortSignal;
   /** Called for each probe sent and each outcome (for --verbose and progress displays). */
   onEvent?: (event: DiscoverEvent) => void;
+  /**
+   * Called once, before the first probe, when the sockets of every method the run may use are open
+   * (discover opens them all up front): nothing after it needs privilege. The CLI gives up root
+   * here when started through sudo; the library itself never changes the process's identity.
+   */
+  onSocketsOpen?: () => void;
 }
 
 export type DiscoverEvent =
@@ -96,6 +102,15 @@ const LARGEST_PACKET = { 4: 65535, 6: 65575 } as const;
 const SILENT_GIVE_UP = 16;
 
 export async function discover(target: string, options: DiscoverOptions = {}): Promise<DiscoverResult> {
+  return discoverKeeping(target, options, null);
+}
+
+/**
+ * discover(), handing the prober of the method it settled on to the caller instead of closing it:
+ * trace goes on through that socket (opened before any privilege was given up). The caller closes
+ * `kept.prober`; when this throws, nothing is kept.
+ */
+export async function discoverKeeping(target: string, options: DiscoverOptions, kept: { prober?: Prober } | null): Promise<DiscoverResult> {
   const started = performance.now();
   validate(options);
   options.signal?.throwIfAborted?.();
@@ -121,7 +136,7 @@ export async function discover(target: string, options: DiscoverOptions = {}): P
 
   const order = options.method === undefined || options.method === 'auto' ? methodOrder(family) : [options.method];
   const tried: DiscoverResult['methodsTried'] = [];
-  let last: { run: RunResult; method: MethodName; direction: Direction } | undefined;
+  let last: { run: RunResult; method: MethodName; direction: Direction; prober: Prober } | undefined;
   let totalProbes = 0;
   let permissionError: PermissionError | undefined;
 
@@ -145,6 +160,12 @@ export async function discover(target: string, options: DiscoverOptions = {}): P
       for (const p of open) p.close();
       throw err;
     }
+  }
+  try {
+    options.onSocketsOpen?.();
+  } catch (err) {
+    for (const p of open) p.close();
+    throw err;
   }
   const closed = new Set<Prober>();
   const close = (p: Prober): void => {
@@ -201,9 +222,9 @@ export async function discover(target: string, options: DiscoverOptions = {}): P
         });
       } finally {
         if (switchTimer) clearTimeout(switchTimer);
-        close(prober);
+        if (kept === null) close(prober);
       }
-      last = { run, method, direction: prober.direction };
+      last = { run, method, direction: prober.direction, prober };
       totalProbes += run.totalProbes;
       const answered = run.result.lowerBound >= floor && run.deliveredAny;
       // "Unreachable" for this method only (a REJECT rule for echo, say) while another method is
@@ -237,9 +258,13 @@ export async function discover(target: string, options: DiscoverOptions = {}): P
       index = next;
     }
     if (scout) scout.stop();
+  } catch (err) {
+    last = undefined; // nothing is kept for a run that failed
+    throw err;
   } finally {
-    for (const p of open) close(p);
+    for (const p of open) if (p !== last?.prober) close(p);
   }
+  if (kept !== null && last !== undefined) kept.prober = last.prober;
   if (last === undefined) throw permissionError ?? new UsageError('no probe method is available');
 
   // In the order of preference; the unavailable ones were found when opening them all up front,

@@ -142,6 +142,7 @@ export async function ping(target: string, options: PingOptions = {}): Promise<P
     });
 
   try {
+    options.onSocketsOpen?.();
     options.onStart?.(header);
     const sizeOf = (i: number): number => (sweep !== null ? sweep.sizes[i] : single!.size);
     const total = header.count ?? Infinity;

@@ -40,6 +40,11 @@ export interface PingOptions {
   sweep?: SweepRange;
   /** Aborting stops sending, forgets the waits, and returns the result so far. */
   signal?: AbortSignal;
+  /**
+   * Called once the socket is open, before onStart and the first request: nothing after it needs
+   * privilege. The CLI gives up root here when started through sudo, as ping does.
+   */
+  onSocketsOpen?: () => void;
   /** Called once the socket is open, before the first request. */
   onStart?: (header: PingHeader) => void;
   /** Called for each probe as it settles, and for each duplicate answer. */

@@ -9,8 +9,8 @@
 //   4. black hole   when discover saw one: the vanishing size at every TTL, to find the link
 //   5. names        reverse DNS, capped at 500 ms, only when asked for
 import { AbortError, UsageError } from '../errors.js';
-import { discover, type DiscoverResult } from '../discover/discover.js';
-import { openMethod } from '../discover/methods.js';
+import { discoverKeeping, type DiscoverResult } from '../discover/discover.js';
+import type { Prober } from '../probe/prober.js';
 import { assemble, hopOf } from './assemble.js';
 import { explainTrace } from './explained.js';
 import { locateBlackHole } from './blackhole.js';
@@ -41,19 +41,23 @@ export async function trace(target: string, options: TraceOptions = {}): Promise
 
   phase('discover');
   let discoverProbes = 0;
-  const d: DiscoverResult = await discover(target, {
+  // The rounds go on through the socket discover settled on, opened before the caller's
+  // onSocketsOpen (where the CLI gives up root): nothing after that needs privilege.
+  const kept: { prober?: Prober } = {};
+  const d: DiscoverResult = await discoverKeeping(target, {
     ...(options.family !== undefined ? { family: options.family } : {}),
     ...(options.method !== undefined ? { method: options.method } : {}),
     ...(options.max !== undefined ? { max: options.max } : {}),
     ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
     ...(options.port !== undefined ? { port: options.port } : {}),
     ...(options.signal !== undefined ? { signal: options.signal } : {}),
+    ...(options.onSocketsOpen !== undefined ? { onSocketsOpen: options.onSocketsOpen } : {}),
     onEvent: (e) => {
       if (e.type === 'probe') progress(++discoverProbes, 0);
     },
-  });
+  }, kept);
 
-  const prober = openMethod(d.method, d.family, options.port !== undefined ? { port: options.port } : {});
+  const prober = kept.prober!; // discover returned, so it settled on a method and kept its prober
   const rounds = new Rounds(prober, d.address, {
     ...(options.timeoutMs !== undefined ? { maxTimeoutMs: options.timeoutMs } : {}),
     ...(options.signal !== undefined ? { signal: options.signal } : {}),

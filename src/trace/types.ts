@@ -25,6 +25,11 @@ export interface TraceOptions {
   signal?: AbortSignal;
   /** What the trace is doing, for progress displays. */
   onEvent?: (event: TraceEvent) => void;
+  /**
+   * Called once, before the first probe, when every socket the trace may use is open (see
+   * DiscoverOptions.onSocketsOpen): nothing after it needs privilege. The CLI gives up root here.
+   */
+  onSocketsOpen?: () => void;
 }
 
 export type TracePhase = 'discover' | 'hops' | 'drops' | 'black-hole' | 'names';

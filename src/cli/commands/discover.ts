@@ -5,6 +5,7 @@ import { payloadSizes } from '../../explain/payload.js';
 import { UsageError } from '../../errors.js';
 import { FAMILY_FLAGS, familyFlags, onePositional, parseInteger, parseSeconds, hostWithoutPort } from '../args.js';
 import { EXIT_FAIL, EXIT_OK, type ParseArgsOptionsConfig, type Command, type Io } from '../command.js';
+import { sudoDrop } from '../../sock/privileges.js';
 
 const help = `pathmtu discover — the largest IP packet that crosses the path to a host unfragmented
 
@@ -53,6 +54,10 @@ JSON fields: target, address, family, method, direction, pmtu, exact, lowerBound
 localMtu, kernelPmtu, probes, elapsedMs, ptbs[{from, nextHopMtu, accepted, reason}], blackHole, methodsTried,
 ignored, aborted, reason.
 
+Run through sudo, it opens the sockets of every method it may fall back to as root, then gives up
+root for the user who ran sudo (SUDO_UID/SUDO_GID) before the first probe; --json then has
+runAs{uid, gid, groups}.
+
 Exit status: 0 the path MTU was found, 1 it could not be (bounds still printed), 2 usage error.
 Ctrl-C stops and prints what is known so far.
 `;
@@ -83,6 +88,7 @@ async function run(argv: string[], io: Io): Promise<number> {
   const timeoutMs = parseSeconds('--timeout', values.timeout, 60);
   if (values.quiet && values.verbose) throw new UsageError('--quiet and --verbose exclude each other');
 
+  const sudo = sudoDrop(io.env); // through sudo: give up root once the sockets are open
   const result = await discover(host, {
     method,
     ...(family !== undefined ? { family } : {}),
@@ -91,10 +97,11 @@ async function run(argv: string[], io: Io): Promise<number> {
     ...(port !== undefined ? { port } : {}),
     ...(timeoutMs !== undefined ? { timeoutMs } : {}),
     signal: io.signal,
+    ...sudo.hook,
     ...(values.verbose ? { onEvent: (e: DiscoverEvent) => io.stderr.write(describeEvent(e)) } : {}),
   });
 
-  if (values.json) io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  if (values.json) io.stdout.write(`${JSON.stringify({ ...result, ...sudo.report() }, null, 2)}\n`);
   else if (values.quiet) {
     if (result.pmtu !== null) io.stdout.write(`${result.pmtu}\n`);
   } else io.stdout.write(render(result));

@@ -5,6 +5,7 @@ import { UsageError } from '../../errors.js';
 import { parseSweep, ping, sweepRows, type PingHeader, type PingOptions, type PingProbe, type PingResult, type SweepRow } from '../../ping/index.js';
 import { FAMILY_FLAGS, familyFlags, onePositional, parseInteger, parseSeconds, useColor, hostWithoutPort } from '../args.js';
 import { EXIT_FAIL, EXIT_OK, type ParseArgsOptionsConfig, type Command, type Io } from '../command.js';
+import { sudoDrop } from '../../sock/privileges.js';
 
 const help = `pathmtu ping — ping with "don't fragment" set, sizes that mean what they say
 
@@ -58,6 +59,9 @@ timeExceeded | unreachable | lost), rttMs, ttl, from, nextHopMtu, plausible, mtu
 duplicate}], summary{sent, received, errors, duplicates, late, lossPercent, rtt{min, avg, max,
 mdev}, elapsedMs}, sweepReport{from, to, step, largestPassed, smallestFailed}, ignored, aborted.
 
+Run through sudo, it opens its socket as root, then gives up root for the user who ran sudo
+(SUDO_UID/SUDO_GID) before the first request, as ping does; --json then has runAs{uid, gid, groups}.
+
 Exit status: 0 at least one reply, 1 none, 2 usage error. Ctrl-C stops and prints the summary.
 `;
 
@@ -103,10 +107,12 @@ async function run(argv: string[], io: Io): Promise<number> {
   const color = !values.json && useColor(io.stdout, io.env);
   const paint = (code: string, s: string): string => (color ? `\x1b[${code}m${s}\x1b[0m` : s);
   let header: PingHeader | undefined;
+  const sudo = sudoDrop(io.env); // through sudo: give up root once the sockets are open
   const opts: PingOptions = {
     method,
     df: !values['no-df'],
     signal: io.signal,
+    ...sudo.hook,
     ...(family !== undefined ? { family } : {}),
     ...(size !== undefined ? { size } : {}),
     ...(payload !== undefined ? { payload } : {}),
@@ -124,7 +130,7 @@ async function run(argv: string[], io: Io): Promise<number> {
     },
   };
   const result = await ping(host, opts);
-  if (values.json) io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  if (values.json) io.stdout.write(`${JSON.stringify({ ...result, ...sudo.report() }, null, 2)}\n`);
   else io.stdout.write(renderSummary(result));
   return result.summary.received > 0 ? EXIT_OK : EXIT_FAIL;
 }

@@ -5,6 +5,7 @@ import { UsageError } from '../../errors.js';
 import { DEFAULT_MAX_HOPS, renderTrace, trace, type TraceEvent, type TraceResult } from '../../trace/index.js';
 import { FAMILY_FLAGS, familyFlags, onePositional, parseInteger, parseSeconds, useColor, hostWithoutPort } from '../args.js';
 import { EXIT_FAIL, EXIT_OK, type ParseArgsOptionsConfig, type Command, type Io } from '../command.js';
+import { sudoDrop } from '../../sock/privileges.js';
 
 const help = `pathmtu trace — the path to a host hop by hop, with the MTU that reaches each hop
 
@@ -62,6 +63,10 @@ afterTtl; uncertain: somewhere after hops afterTtl..afterTtlMax), firstHop, blac
 bogusPtbs[{from, ttl, nextHopMtu, contradictedBy}],
 explanation[{cause, overhead, underlay, confidence}], fixes[{what, command}], summary, probes,
 elapsedMs, reason, aborted.
+
+Run through sudo, it opens the sockets of every method it may fall back to as root, then gives
+up root for the user who ran sudo (SUDO_UID/SUDO_GID) before the first probe; every phase goes
+on through those sockets. --json then has runAs{uid, gid, groups}.
 
 Exit status: 0 the path was traced and its MTU found, 1 it could not be, 2 usage error.
 Colour only on a terminal (NO_COLOR turns it off). Ctrl-C stops and prints what is known.
@@ -126,6 +131,7 @@ async function run(argv: string[], io: Io): Promise<number> {
   const port = parseInteger('--port', values.port, 1, 65535);
   const timeoutMs = parseSeconds('--timeout', values.timeout, 60);
 
+  const sudo = sudoDrop(io.env); // through sudo: give up root once the sockets are open
   const status = values.json ? { onEvent: () => {}, clear: () => {} } : progress(io);
   let result: TraceResult;
   try {
@@ -138,13 +144,14 @@ async function run(argv: string[], io: Io): Promise<number> {
       ...(port !== undefined ? { port } : {}),
       ...(timeoutMs !== undefined ? { timeoutMs } : {}),
       signal: io.signal,
+      ...sudo.hook,
       onEvent: status.onEvent,
     });
   } finally {
     status.clear();
   }
 
-  if (values.json) io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  if (values.json) io.stdout.write(`${JSON.stringify({ ...result, ...sudo.report() }, null, 2)}\n`);
   else io.stdout.write(renderTrace(result, { color: useColor(io.stdout, io.env), width: io.stdout.columns ?? 80 }));
   return result.pmtu !== null && result.reached && !result.aborted ? EXIT_OK : EXIT_FAIL;
 }
