@@ -3,7 +3,8 @@
 #   lab:    iproute2 (ip netns, veth, vxlan), nftables (routers that drop their ICMP errors),
 #           iptables (explain's fix commands are applied for real in a namespace, both firewall forms)
 #   tests:  iputils-ping, nginx-light (a real HTTP server for check-server), python3, gcc/make (node-gyp),
-#           procps (sysctl: doctor's fixes are applied as printed in a namespace)
+#           procps (sysctl: doctor's fixes are applied as printed in a namespace),
+#           util-linux setpriv/unshare and mount (children run as nobody with the checkout out of reach)
 #   pack:   g++-aarch64-linux-gnu (the linux-arm64 prebuilt binary is cross-compiled), binutils
 #           (readelf/nm check each prebuilt binary's ELF machine and its Node-API entry point), qemu-user
 #           (qemu-aarch64 loads the arm64 binary with the arm64 dynamic linker; no binfmt is registered)
@@ -12,7 +13,8 @@ set -euo pipefail
 need=()
 for tool in ip:iproute2 nft:nftables iptables:iptables ping:iputils-ping tracepath:iputils-tracepath nmap:nmap \
             scamper:scamper nginx:nginx-light gcc:gcc g++:g++ make:make python3:python3 setpriv:util-linux sysctl:procps \
-            aarch64-linux-gnu-g++:g++-aarch64-linux-gnu readelf:binutils nm:binutils qemu-aarch64:qemu-user; do
+            aarch64-linux-gnu-g++:g++-aarch64-linux-gnu readelf:binutils nm:binutils qemu-aarch64:qemu-user \
+            unshare:util-linux mount:mount; do
   command -v "${tool%%:*}" >/dev/null 2>&1 || need+=("${tool#*:}")
 done
 [ "${#need[@]}" -eq 0 ] && exit 0
