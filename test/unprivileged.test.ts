@@ -33,7 +33,7 @@ function asNobodyWithoutCheckout(cwd: string, argv: string[]): { stdout: string;
   return r;
 }
 
-test('nobody runs the staged CLI and a staged child script with the checkout hidden', { skip }, async () => {
+test('nobody runs the staged CLI and a staged child script with the checkout hidden', { skip }, () => {
   const root = stagedRoot();
   assert.equal(statSync(root).mode & 0o777, 0o755);
   const ls = asNobodyWithoutCheckout(root, ['ls', '-A', repo]);
@@ -45,7 +45,7 @@ test('nobody runs the staged CLI and a staged child script with the checkout hid
   assert.equal(JSON.parse(cli.stdout).mtu, 1400, cli.stdout);
 
   // The binding loads, and the child learns what nobody may open (it sends nothing: no sizes given).
-  const script = await stagedScript(new URL('./probe/unprivileged-child.ts', import.meta.url));
+  const script = stagedScript(new URL('./probe/unprivileged-child.ts', import.meta.url));
   const child = asNobodyWithoutCheckout(root, [process.execPath, script, '4', '127.0.0.1']);
   assert.equal(child.status, 0, child.stderr);
   const report = JSON.parse(child.stdout);
