@@ -1,10 +1,11 @@
 // Children run as nobody (uid/gid 65534) cannot read a checkout that lives under a 0700 directory
 // (root's home, `mktemp -d`): node fails with "Cannot find package 'tsx'" or EACCES before any test
 // code runs. So every test that runs a child as nobody runs it from a staged copy: a 0755 directory
-// in the system's temp dir holding what plain `node` needs — package.json, bin/, the compiled dist/,
-// the native binding, node-gyp-build — and the test's child scripts transpiled to JS (no tsx). One
-// copy per test process, made on first use, removed when the process exits; a copy left behind by a
-// process that died is swept by the next one.
+// in the system's temp dir holding what an install has — package.json, its `files` (bin/, the
+// compiled dist/, ...), its dependencies, the locally built binding — read from package.json so
+// the staging follows packaging changes, and the test's child scripts transpiled to JS (plain
+// node, no tsx). One copy per test process, made on first use, removed when the process exits; a
+// copy left behind by a process that died is swept by the next one.
 import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -75,7 +76,8 @@ function stage(): string {
   sweep(base);
   const root = mkdtempSync(join(base, `${PREFIX}${process.pid}-`));
   process.once('exit', () => rmSync(root, { recursive: true, force: true }));
-  for (const p of ['package.json', 'bin', 'dist', 'node_modules/node-gyp-build']) copy(p, root);
+  const pkg = readPackage('.');
+  for (const p of ['package.json', ...(pkg.files ?? ['bin', 'dist']), ...dependencies(pkg)]) copy(p, root);
   // The binding wherever node-gyp-build finds it in the checkout (build/Release or prebuilds/).
   const require = createRequire(import.meta.url);
   const binding = relative(repo, (require('node-gyp-build') as { resolve(dir: string): string }).resolve(repo));
@@ -119,6 +121,26 @@ function checkBuilt(): void {
   if (newest(join(repo, 'src')) > statSync(index).mtimeMs) {
     throw new Error('dist/ is older than src/: run `npm run build` (npm test does) before tests that run children as nobody');
   }
+}
+
+interface Package {
+  files?: string[];
+  dependencies?: Record<string, string>;
+}
+
+function readPackage(dir: string): Package {
+  return JSON.parse(readFileSync(join(repo, dir, 'package.json'), 'utf8')) as Package;
+}
+
+/** node_modules/<name> of every runtime dependency, theirs included (npm's flat layout). */
+function dependencies(pkg: Package, seen = new Set<string>()): string[] {
+  for (const name of Object.keys(pkg.dependencies ?? {})) {
+    const dir = `node_modules/${name}`;
+    if (seen.has(dir)) continue;
+    seen.add(dir);
+    dependencies(readPackage(dir), seen);
+  }
+  return [...seen];
 }
 
 function copy(rel: string, root: string): void {

@@ -1,41 +1,15 @@
 // Running `pathmtu doctor` the way a user does: the built CLI, inside a lab node's namespace, as
-// root or as nobody. For nobody the package is staged in a fresh world-readable directory (the
-// files a user's install has: bin, dist, package.json, the binding, node-gyp-build), because the
-// checkout itself may be private (0700 home directories, CI workspaces).
+// root or as nobody. For nobody, `root` is the shared staged copy (test/unprivileged.ts: the files
+// an install has, in a directory every user can read), because the checkout itself may be private
+// (0700 home directories, CI workspaces).
 import assert from 'node:assert/strict';
-import { chmodSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Lab } from '../../src/lab/lab.js';
 import type { DoctorCheck, DoctorResult } from '../../src/doctor/index.js';
 
+export { NOBODY, stagedRoot } from '../unprivileged.js';
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-export const NOBODY = 65534;
-
-/**
- * Copy what an install has to a directory every user can read; returns it. What an install has is
- * read from package.json (its `files` and `dependencies`), plus the locally built binding.
- */
-export function stagePackage(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'pmtu-doctor-'));
-  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { files?: string[]; dependencies?: Record<string, string> };
-  const parts = ['package.json', ...(pkg.files ?? ['bin', 'dist']), 'build/Release', ...Object.keys(pkg.dependencies ?? {}).map((d) => `node_modules/${d}`)];
-  for (const p of parts) {
-    if (existsSync(join(ROOT, p))) cpSync(join(ROOT, p), join(dir, p), { recursive: true });
-  }
-  const open = (p: string): void => {
-    const st = statSync(p);
-    chmodSync(p, st.isDirectory() ? 0o755 : 0o644);
-    if (st.isDirectory()) for (const n of readdirSync(p)) open(join(p, n));
-  };
-  open(dir);
-  return dir;
-}
-
-export function unstage(dir: string): void {
-  rmSync(dir, { recursive: true, force: true });
-}
 
 export interface CliRun {
   code: number;

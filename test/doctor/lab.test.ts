@@ -7,7 +7,7 @@ import type { Lab } from '../../src/lab/lab.js';
 import { labTest } from '../../src/lab/testing.js';
 import { doctor } from '../../src/doctor/index.js';
 import type { DoctorResult } from '../../src/doctor/index.js';
-import { applyFix, check, doctorCli, doctorJson, NOBODY, stagePackage, unstage } from './helpers.js';
+import { applyFix, check, doctorCli, doctorJson, NOBODY, stagedRoot } from './helpers.js';
 
 /** client -(1500)- r1 -(1400)- r2 -(1500)- server: r1 answers bigger packets with a PTB naming 1400. */
 const path = { routers: [{}, {}], links: [{}, { mtu: 1400 }, {}] };
@@ -187,37 +187,33 @@ labTest('a route whose mtu is above its interface MTU is reported, with the rout
 });
 
 labTest('nobody outside ping_group_range gets the sysctl; with it applied, icmp-dgram is theirs', { ...path, clientPingGroup: false }, async (lab) => {
-  const stage = stagePackage();
-  try {
-    const r = await doctorJson(lab, [], { uid: NOBODY, root: stage });
-    assert.equal(r.user.uid, NOBODY);
-    assert.deepEqual(r.methods, { 4: ['udp'], 6: ['udp'] });
-    const pg = check(r, 'ping-group');
-    assert.equal(pg.status, 'problem', JSON.stringify(pg));
-    assert.match(pg.summary, /^the range "1 0" excludes all of your groups \(65534\): no ICMP method is left \(only udp\)$/);
-    assert.deepEqual(pg.fixes, ['sudo sysctl -w net.ipv4.ping_group_range="0 2147483647"']);
-    const raw = check(r, 'raw-sockets');
-    assert.equal(raw.status, 'warn');
-    assert.match(raw.fixes[0]!, /^sudo setcap cap_net_raw\+ep \/\S+node\S*$/);
-    // nobody cannot read the ruleset, and is told so rather than told it is clean.
-    const fw = check(r, 'firewall');
-    assert.equal(fw.status, 'warn', JSON.stringify(fw));
-    assert.ok(fw.details.some((d) => /needs root/.test(d)), fw.details.join('\n'));
+  const stage = stagedRoot(); // removed when this test process exits
+  const r = await doctorJson(lab, [], { uid: NOBODY, root: stage });
+  assert.equal(r.user.uid, NOBODY);
+  assert.deepEqual(r.methods, { 4: ['udp'], 6: ['udp'] });
+  const pg = check(r, 'ping-group');
+  assert.equal(pg.status, 'problem', JSON.stringify(pg));
+  assert.match(pg.summary, /^the range "1 0" excludes all of your groups \(65534\): no ICMP method is left \(only udp\)$/);
+  assert.deepEqual(pg.fixes, ['sudo sysctl -w net.ipv4.ping_group_range="0 2147483647"']);
+  const raw = check(r, 'raw-sockets');
+  assert.equal(raw.status, 'warn');
+  assert.match(raw.fixes[0]!, /^sudo setcap cap_net_raw\+ep \/\S+node\S*$/);
+  // nobody cannot read the ruleset, and is told so rather than told it is clean.
+  const fw = check(r, 'firewall');
+  assert.equal(fw.status, 'warn', JSON.stringify(fw));
+  assert.ok(fw.details.some((d) => /needs root/.test(d)), fw.details.join('\n'));
 
-    const human = await doctorCli(lab, [], { uid: NOBODY, root: stage });
-    assert.equal(human.code, 1, human.stderr);
-    assert.match(human.stdout, /^✗ ping sockets \(net\.ipv4\.ping_group_range\): the range "1 0" excludes/m);
-    assert.match(human.stdout, /^ +sudo sysctl -w net\.ipv4\.ping_group_range="0 2147483647"$/m);
-    assert.match(human.stdout, /^! raw sockets \(CAP_NET_RAW\)/m);
+  const human = await doctorCli(lab, [], { uid: NOBODY, root: stage });
+  assert.equal(human.code, 1, human.stderr);
+  assert.match(human.stdout, /^✗ ping sockets \(net\.ipv4\.ping_group_range\): the range "1 0" excludes/m);
+  assert.match(human.stdout, /^ +sudo sysctl -w net\.ipv4\.ping_group_range="0 2147483647"$/m);
+  assert.match(human.stdout, /^! raw sockets \(CAP_NET_RAW\)/m);
 
-    await applyFix(lab, pg.fixes[0]!);
-    const after = await doctorJson(lab, [], { uid: NOBODY, root: stage });
-    assert.equal(check(after, 'ping-group').status, 'ok', JSON.stringify(check(after, 'ping-group')));
-    assert.deepEqual(after.methods, { 4: ['icmp-dgram', 'udp'], 6: ['icmp-dgram', 'udp'] });
-    assert.equal(after.problems, 0, JSON.stringify(after.checks.filter((c) => c.status === 'problem')));
-  } finally {
-    unstage(stage);
-  }
+  await applyFix(lab, pg.fixes[0]!);
+  const after = await doctorJson(lab, [], { uid: NOBODY, root: stage });
+  assert.equal(check(after, 'ping-group').status, 'ok', JSON.stringify(check(after, 'ping-group')));
+  assert.deepEqual(after.methods, { 4: ['icmp-dgram', 'udp'], 6: ['icmp-dgram', 'udp'] });
+  assert.equal(after.problems, 0, JSON.stringify(after.checks.filter((c) => c.status === 'problem')));
 });
 
 labTest('IPv6 disabled: a warning without a host, a problem for an IPv6 host; the sysctls bring it back', { routers: [] }, async (lab) => {
