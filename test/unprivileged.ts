@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Lab, RunResult } from '../src/lab/index.js';
+import { ensureBundle } from './bin/build.js';
 
 export const NOBODY = 65534;
 
@@ -67,7 +68,7 @@ let staged: string | undefined;
 
 function stage(): string {
   if (staged !== undefined) return staged;
-  checkBuilt();
+  ensureBundle(); // children run what ships (bin/, the bundle and dist/): fresh, as other bin tests do
   if (!traversable(dirname(process.execPath))) {
     throw new Error(`${process.execPath} is under a directory other users cannot enter: nobody cannot run this node`);
   }
@@ -110,17 +111,6 @@ function stageScript(root: string, source: string): string {
   writeFileSync(out, code);
   openUp(root);
   return out;
-}
-
-/** The children run dist/: refuse to stage one that is missing or older than src/. */
-function checkBuilt(): void {
-  const index = join(repo, 'dist', 'index.js');
-  if (!existsSync(index)) throw new Error('dist/ is missing: run `npm run build` (npm test does) before tests that run children as nobody');
-  const newest = (dir: string): number =>
-    Math.max(0, ...readdirSync(dir, { withFileTypes: true }).map((e) => (e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs)));
-  if (newest(join(repo, 'src')) > statSync(index).mtimeMs) {
-    throw new Error('dist/ is older than src/: run `npm run build` (npm test does) before tests that run children as nobody');
-  }
 }
 
 interface Package {

@@ -11,8 +11,10 @@ import { labTest } from '../../src/lab/testing.js';
 import type { Family } from '../../src/probe/outcome.js';
 import { ping } from '../../src/ping/index.js';
 import { trace } from '../../src/trace/index.js';
+import { ensureBundle } from '../bin/build.js';
 import { NOBODY, pathmtuAsUser } from '../unprivileged.js';
 
+ensureBundle(); // the binary runs the bundle
 const bin = fileURLToPath(new URL('../../bin/pathmtu.js', import.meta.url));
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const families: Family[] = [4, 6];
