@@ -78,7 +78,11 @@ function stage(): string {
   const root = mkdtempSync(join(base, `${PREFIX}${process.pid}-`));
   process.once('exit', () => rmSync(root, { recursive: true, force: true }));
   const pkg = readPackage('.');
-  for (const p of ['package.json', ...(pkg.files ?? ['bin', 'dist']), ...dependencies(pkg)]) copy(p, root);
+  // `files` entries as npm reads them, simplified: exclusions (!dist/**/*.map) and globs are left
+  // out of the copy's filter (a superset is harmless), an entry the checkout lacks (prebuilds/
+  // before any prebuild) is skipped.
+  const files = (pkg.files ?? ['bin', 'dist']).filter((f) => !f.startsWith('!') && !f.includes('*') && existsSync(join(repo, f)));
+  for (const p of ['package.json', ...files, ...dependencies(pkg)]) copy(p, root);
   // The binding wherever node-gyp-build finds it in the checkout (build/Release or prebuilds/).
   const require = createRequire(import.meta.url);
   const binding = relative(repo, (require('node-gyp-build') as { resolve(dir: string): string }).resolve(repo));
