@@ -16,6 +16,7 @@
 // 198.19.<1 + i div 254>.<1 + i mod 254> and 2001:db8:100::<i + 1 in hex>.
 import type { Family } from '../probe/outcome.js';
 import { LabError } from '../errors.js';
+import { prng } from '../search/prng.js';
 import { linkAddress, type NodeSpec } from './spec.js';
 
 export interface HubSpec {
@@ -77,17 +78,6 @@ export function hubTargetAddress(family: Family, i: number): string {
   return family === 4 ? `198.19.${1 + Math.floor(i / 254)}.${1 + (i % 254)}` : `2001:db8:100::${(i + 1).toString(16)}`;
 }
 
-/** mulberry32: a small, fast, seedable PRNG, so a hub is reproducible from its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function checkMtuFloor(family: Family, v: number | undefined): number {
   const floor = family === 4 ? 552 : 1280; // below Linux's min_pmtu (v4) or IPv6's minimum the kernel clamps

@@ -15,7 +15,7 @@
 // per-peer bucket.
 import { MIN_MTU, type Family, type Outcome } from '../probe/outcome.js';
 import { LINUX_ICMP_GLOBAL_LIMIT, LINUX_ICMP_PEER_LIMIT, Pacer, TokenBucket, type TokenBucketLimit } from './pacing.js';
-import { prng } from './simulate.js';
+import { prng } from './prng.js';
 import { PathMtuSearch } from './search.js';
 import type { ProbeOrder, SearchOptions, SearchResult } from './types.js';
 

@@ -3,6 +3,7 @@
 // and a driver that runs PathMtuSearch on a virtual clock. Pure and seeded: same seed, same run.
 import { MIN_MTU, type Family, type Outcome } from '../probe/outcome.js';
 import { MAX_PACKET } from './plateaus.js';
+import { prng } from './prng.js';
 import { PathMtuSearch } from './search.js';
 import type { SearchOptions, SearchResult } from './types.js';
 
@@ -51,17 +52,6 @@ export interface SimEvent {
   outcome: Outcome;
 }
 
-/** Mulberry32: a tiny seeded PRNG, good enough for loss dice. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 class Bucket {
   private tokens: number;

@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { labTest } from '../../src/lab/testing.js';
 import type { Lab } from '../../src/lab/lab.js';
-import { linkLimit, planLab, type PathSpec } from '../../src/lab/spec.js';
+import { planLab, type PathSpec } from '../../src/lab/spec.js';
+import { truth } from './truth.js';
 import { createProber } from '../../src/probe/index.js';
 import type { ProbeOutcome } from '../../src/probe/prober.js';
 import type { Family } from '../../src/probe/outcome.js';
@@ -25,19 +26,6 @@ async function traced(lab: Lab, f: Family, opts: TraceOptions = {}): Promise<Tra
   } finally {
     lab.leave();
   }
-}
-
-/** The largest packet that reaches each hop: hop k is reached over links 0..k-1; the server, the path MTU. */
-function truth(lab: Lab, f: Family): number[] {
-  const plan = planLab(lab.spec);
-  const out: number[] = [];
-  let cur = Infinity;
-  for (let i = 0; i < plan.links.length - 1; i++) {
-    cur = Math.min(cur, linkLimit(plan.links[i]!, 'forward').limit);
-    out.push(cur);
-  }
-  out.push(lab.expectedPmtu(f));
-  return out;
 }
 
 function label(r: TraceResult): string {

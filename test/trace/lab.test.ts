@@ -6,7 +6,8 @@ import { labTest } from '../../src/lab/testing.js';
 import type { Lab } from '../../src/lab/lab.js';
 import type { Lie } from '../../src/lab/liar.js';
 import { createProber } from '../../src/probe/index.js';
-import { linkLimit, planLab, type PathSpec } from '../../src/lab/spec.js';
+import type { PathSpec } from '../../src/lab/spec.js';
+import { truth } from './truth.js';
 import type { Family } from '../../src/probe/outcome.js';
 import { trace } from '../../src/trace/index.js';
 import type { TraceOptions, TraceResult } from '../../src/trace/types.js';
@@ -24,22 +25,6 @@ async function traced(lab: Lab, f: Family, opts: TraceOptions = {}, to = serverO
   } finally {
     lab.leave();
   }
-}
-
-/**
- * What each hop must show: the largest packet that reaches it. Hop k (router k) is reached over
- * links 0..k-1, so its MTU is the smallest limit of those; the server's is the path MTU.
- */
-function truth(lab: Lab, f: Family): number[] {
-  const plan = planLab(lab.spec);
-  const out: number[] = [];
-  let cur = Infinity;
-  for (let i = 0; i < plan.links.length - 1; i++) {
-    cur = Math.min(cur, linkLimit(plan.links[i]!, 'forward').limit);
-    out.push(cur);
-  }
-  out.push(lab.expectedPmtu(f));
-  return out;
 }
 
 function label(r: TraceResult): string {

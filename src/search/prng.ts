@@ -1,0 +1,14 @@
+// A seedable pseudo-random generator shared by the simulators and the lab's hub, so both are
+// reproducible from a seed.
+
+/** Mulberry32: a tiny, fast, seeded PRNG (loss dice, a hub's MTUs); not for anything secret. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
