@@ -32,7 +32,7 @@ const wayOut = (): PermissionError =>
   new PermissionError(
     'flushing the PMTU cache',
     'CAP_NET_ADMIN (root)',
-    'Run it as root (sudo pathmtu cache --flush), or wait: every entry expires by itself after net.ipv4.route.mtu_expires / net.ipv6.route.mtu_expires seconds (600 by default).',
+    'Run it as root (sudo) or with CAP_NET_ADMIN, or wait: every entry expires by itself after net.ipv4.route.mtu_expires / net.ipv6.route.mtu_expires seconds (600 by default).',
   );
 
 /** Write 1 to /proc/sys/net/ipv4/route/flush, synchronously: /proc/sys/net belongs to the calling thread's namespace at open. */

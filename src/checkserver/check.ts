@@ -335,7 +335,7 @@ export async function checkServer(host: string, port: number, opts: CheckServerO
     if (aborted) return finish('error', 'interrupted');
     const r = finish();
     if (r.verdict === 'error' && r.after.segments === 0 && !closed) {
-      r.reason += ` within ${timeoutMs} ms (a server that pauses between sends needs a longer --timeout)`;
+      r.reason += ` within ${timeoutMs} ms (a server that pauses between sends needs a longer timeout)`;
     }
     return r;
   } finally {

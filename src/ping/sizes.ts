@@ -68,7 +68,7 @@ export function sweepSizes(sweep: SweepRange, family: Family): { range: Required
 /** `A:B` or `A:B:step` as typed on the command line (whole-packet sizes). */
 export function parseSweep(text: string): SweepRange {
   const m = /^\s*(\d{1,5}):(\d{1,5})(?::(\d{1,5}))?\s*$/.exec(text);
-  if (m === null) throw new UsageError(`--sweep must look like A:B or A:B:step (whole-packet sizes), got '${text}'`);
+  if (m === null) throw new UsageError((n) => `${n('sweep')} must look like A:B or A:B:step (whole-packet sizes), got '${text}'`);
   const r: SweepRange = { from: Number(m[1]), to: Number(m[2]) };
   if (m[3] !== undefined) r.step = Number(m[3]);
   return r;

@@ -32,6 +32,8 @@ test('sweep: A:B[:step] parsed, sizes listed, backwards / too small / too long r
   assert.deepEqual(parseSweep('1396:1404'), { from: 1396, to: 1404 });
   assert.deepEqual(parseSweep('1200:1500:50'), { from: 1200, to: 1500, step: 50 });
   for (const bad of ['1396', '1396-1404', 'a:b', '1:2:3:4', '']) assert.throws(() => parseSweep(bad), UsageError, bad);
+  // The library names its own option; the CLI shows it as --sweep (tested through the binary below).
+  assert.throws(() => parseSweep('x'), /^UsageError: sweep must look like A:B/);
   assert.deepEqual(sweepSizes({ from: 1396, to: 1404 }, 4).sizes, [1396, 1397, 1398, 1399, 1400, 1401, 1402, 1403, 1404]);
   assert.deepEqual(sweepSizes({ from: 1200, to: 1300, step: 40 }, 4), { range: { from: 1200, to: 1300, step: 40 }, sizes: [1200, 1240, 1280] });
   assert.throws(() => sweepSizes({ from: 1404, to: 1396 }, 4), /runs backwards/);
