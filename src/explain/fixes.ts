@@ -131,9 +131,14 @@ function verifyFix(pmtu: number, family: Family): Fix {
   };
 }
 
+/** A name as one shell word: Linux allows ';', '$', quotes and more in an interface name. */
+function shellWord(name: string): string {
+  return /^[A-Za-z0-9_.@%+=-]+$/.test(name) ? name : `'${name.replace(/'/g, `'\\''`)}'`;
+}
+
 /** The fixes for a path MTU, most direct first. Commands are exact; placeholders are in <angle brackets>. */
 export function fixes(input: FixesInput): Fix[] {
-  const iface = input.iface ?? '<iface>';
+  const iface = input.iface === undefined ? '<iface>' : shellWord(input.iface);
   return [
     ...interfaceFixes(input.pmtu, input.family, iface, input.localMtu),
     ...mssFixes(input.pmtu, input.family),

@@ -75,6 +75,17 @@ test('commands are safe to paste into a shell: no redirection, pipes or separato
   }
 });
 
+test('an interface name with shell characters (Linux allows them) is one quoted word in every command', () => {
+  for (const iface of ["eth0;x", "a'b", 'v$(id)']) {
+    const cmds = commandsOf(fixes({ pmtu: 1400, family: 4, iface }));
+    const link = cmds.find((c) => c.startsWith('ip link set dev'));
+    assert.ok(link !== undefined, JSON.stringify(cmds));
+    // The shell's own reading of the command gives the name back as one argument.
+    const r = spawnSync('sh', ['-c', `set -- ${link}; printf '%s' "$5"`], { encoding: 'utf8' });
+    assert.equal(r.stdout, iface, link);
+  }
+});
+
 test('every fix says what, how and why', () => {
   for (const family of [4, 6] as const) {
     for (const f of fixes({ pmtu: 1400, family })) {
