@@ -52,6 +52,11 @@ const errnoNames = new Map<number, string>(
   Object.entries(osConstants.errno).map(([name, value]) => [value as number, name]),
 );
 
+/** Teach errnoName names Node's table lacks (EHOSTDOWN, ENONET: the binding has them from the headers). */
+export function nameErrnos(names: Record<string, number>): void {
+  for (const [name, value] of Object.entries(names)) if (!errnoNames.has(value)) errnoNames.set(value, name);
+}
+
 /** Name of a positive errno value, e.g. 90 -> 'EMSGSIZE'. */
 export function errnoName(errno: number): string {
   return errnoNames.get(Math.abs(errno)) ?? `E${Math.abs(errno)}`;

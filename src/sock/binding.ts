@@ -6,7 +6,7 @@
 // linux-arm64, glibc, one Node-API version for every Node >= 20). No install script runs.
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { NativeUnavailableError, SystemCallError } from '../errors.js';
+import { nameErrnos, NativeUnavailableError, SystemCallError } from '../errors.js';
 import { packageRoot } from '../package.js';
 
 export interface RecvResult {
@@ -122,7 +122,10 @@ let loaded: NativeBinding | undefined;
 
 /** The binding, loaded on first use so that pure modules never need it. */
 export function native(): NativeBinding {
-  if (loaded === undefined) loaded = loadNative();
+  if (loaded === undefined) {
+    loaded = loadNative();
+    nameErrnos({ EHOSTDOWN: loaded.constants.EHOSTDOWN!, ENONET: loaded.constants.ENONET! });
+  }
   return loaded;
 }
 

@@ -7,6 +7,8 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { errnoName, SystemCallError } from '../../src/errors.js';
+import { native } from '../../src/sock/binding.js';
 
 const child = fileURLToPath(new URL('./binding-args-child.mjs', import.meta.url));
 
@@ -32,4 +34,13 @@ test('binding entry points refuse hostile arguments with a thrown TypeError, nev
     if (!out.fdAlive) failures.push(`${out.case}: closed or broke the caller's socket`);
   }
   assert.deepEqual(failures, []);
+});
+
+test('errno names Node lacks come from the headers: EHOSTDOWN and ENONET are named, not E112', () => {
+  const b = native();
+  for (const name of ['EHOSTDOWN', 'ENONET']) {
+    const errno = b.constants[name]!;
+    assert.equal(errnoName(errno), name);
+    assert.equal(new SystemCallError('recvmsg', errno).code, name);
+  }
 });
