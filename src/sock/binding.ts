@@ -85,8 +85,10 @@ function fromSource(root: string): string {
  * NativeUnavailableError, naming the platform and the way out, when no binary fits or loads.
  */
 export function loadNative(root: string = packageRoot()): NativeBinding {
-  const platform = platformName();
+  // The platform's name is for the error messages only: finding the libc asks for a whole
+  // diagnostic report (process.report.getReport(), 5-10 ms, as much as the rest of a loopback run).
   if (process.platform !== 'linux') {
+    const platform = platformName();
     throw new NativeUnavailableError(
       `pathmtu works on Linux only (this is ${platform}): it relies on Linux socket options ` +
         `(IP_RECVERR error queues, IP_PMTUDISC_PROBE) that other systems do not have`,
@@ -98,6 +100,7 @@ export function loadNative(root: string = packageRoot()): NativeBinding {
   try {
     file = load.resolve(root);
   } catch (err) {
+    const platform = platformName();
     const shipped = PREBUILT_PLATFORMS.some((p) => platform === `${p} (glibc)`);
     const why = shipped
       ? `neither ${root}/prebuilds nor ${root}/build holds one (an incomplete install, or a checkout not built yet)`
@@ -109,6 +112,7 @@ export function loadNative(root: string = packageRoot()): NativeBinding {
   try {
     return require(file) as NativeBinding;
   } catch (err) {
+    const platform = platformName();
     const why = String((err as Error).message ?? err).split('\n')[0];
     throw new NativeUnavailableError(
       `the native binding ${file} does not load on ${platform}: ${why}. ${fromSource(root)}`,
