@@ -8,6 +8,7 @@ import { MIN_MTU, type Family, type MethodName } from '../probe/outcome.js';
 import type { Prober, ProbeOutcome, Ignored, Direction } from '../probe/prober.js';
 import { PathMtuSearch, type SearchResult } from '../search/index.js';
 import { interfaceMtu, kernelPathMtu } from './local-mtu.js';
+import { isLocalDestination } from './local-route.js';
 import { openMethod, methodOrder } from './methods.js';
 import { Scout } from './scout.js';
 import { DEFAULT_MIN_TIMEOUT_MS } from '../search/rtt.js';
@@ -100,6 +101,12 @@ const probeChannel = channel('pathmtu:probe');
 const LARGEST_PACKET = { 4: 65535, 6: 65575 } as const;
 /** Probes without a single delivery after which auto moves on to the next method. */
 const SILENT_GIVE_UP = 16;
+/**
+ * How long the one probe to a local destination may take before the ordinary search is run instead.
+ * Loopback answers in well under a millisecond; this only bounds the cost of a local firewall that
+ * drops the method (the search and its fallbacks then find out, as for any host).
+ */
+const LOCAL_PROBE_TIMEOUT_MS = 250;
 
 export async function discover(target: string, options: DiscoverOptions = {}): Promise<DiscoverResult> {
   return discoverKeeping(target, options, null);
@@ -134,6 +141,9 @@ export async function discoverKeeping(target: string, options: DiscoverOptions, 
     );
   }
 
+  // This host itself (route type local): no router on the path, so the largest size, delivered, is
+  // the exact answer: it is probed first and alone, and auto needs no scout of the other methods.
+  const local = isLocalDestination(address, family);
   const order = options.method === undefined || options.method === 'auto' ? methodOrder(family) : [options.method];
   const tried: DiscoverResult['methodsTried'] = [];
   let last: { run: RunResult; method: MethodName; direction: Direction; prober: Prober } | undefined;
@@ -185,7 +195,7 @@ export async function discoverKeeping(target: string, options: DiscoverOptions, 
       options.onEvent?.({ type: 'method', method, direction: prober.direction });
       // auto, first method: scout the others at the same moment (see scout.ts). When one of them
       // answers and this one has delivered nothing a few of its round trips later, switch to it.
-      const race = index === 0 && hasFallback ? new AbortController() : undefined;
+      const race = index === 0 && hasFallback && !local ? new AbortController() : undefined;
       let deliveredHere = false;
       let switchTimer: NodeJS.Timeout | undefined;
       if (race) {
@@ -210,9 +220,14 @@ export async function discoverKeeping(target: string, options: DiscoverOptions, 
         });
         totalProbes += scout.sent;
       }
-      let run: RunResult;
+      let run: RunResult | undefined;
       try {
-        run = await runSearch(prober, address, family, floor, max, localMtu, options, started, hasFallback, {
+        if (local && index === 0) {
+          const quick = await runSearch(prober, address, family, max, max, localMtu, { ...options, maxProbes: 1, timeoutMs: Math.min(options.timeoutMs ?? LOCAL_PROBE_TIMEOUT_MS, LOCAL_PROBE_TIMEOUT_MS) }, started, false);
+          if (quick.deliveredAny || quick.aborted) run = quick;
+          else totalProbes += quick.totalProbes; // not delivered: the search below finds out why
+        }
+        run ??= await runSearch(prober, address, family, floor, max, localMtu, options, started, hasFallback, {
           ...(race ? { switchSignal: race.signal } : {}),
           ...(rttHintMs !== undefined ? { rttHintMs } : {}),
           onDelivered: () => {

@@ -182,7 +182,7 @@ export function render(r: DiscoverResult): string {
     out.push(`  ${total} answer(s) ignored, not proven to answer our probes: ${reasons.join('; ')}`);
   }
   if (r.methodsTried.length > 1) out.push(`  methods: ${r.methodsTried.map((m) => `${m.method} (${m.outcome})`).join(', ')}`);
-  out.push(`  ${r.probes} probes in ${r.elapsedMs < 1000 ? `${Math.round(r.elapsedMs)} ms` : `${(r.elapsedMs / 1000).toFixed(2)} s`}`);
+  out.push(`  ${r.probes} ${r.probes === 1 ? 'probe' : 'probes'} in ${r.elapsedMs < 1000 ? `${Math.round(r.elapsedMs)} ms` : `${(r.elapsedMs / 1000).toFixed(2)} s`}`);
   return `${out.join('\n')}\n`;
 }
 
