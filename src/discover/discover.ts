@@ -142,7 +142,7 @@ export async function discoverKeeping(target: string, options: DiscoverOptions, 
   }
 
   // This host itself (route type local): no router on the path, so the largest size, delivered, is
-  // the exact answer: it is probed first and alone, and auto needs no scout of the other methods.
+  // the exact answer: it is probed first and alone, before any scout of the other methods.
   const local = isLocalDestination(address, family);
   const order = options.method === undefined || options.method === 'auto' ? methodOrder(family) : [options.method];
   const tried: DiscoverResult['methodsTried'] = [];
@@ -193,9 +193,20 @@ export async function discoverKeeping(target: string, options: DiscoverOptions, 
       const method = prober.method;
       const hasFallback = index < open.length - 1;
       options.onEvent?.({ type: 'method', method, direction: prober.direction });
+      // This host itself: the largest size, alone and first. Delivered, it is the exact answer; lost
+      // or refused, the ordinary search below (auto's scout included) finds out why, as for any host.
+      let quick: RunResult | undefined;
+      if (local && index === 0) {
+        const timeoutMs = Math.min(options.timeoutMs ?? LOCAL_PROBE_TIMEOUT_MS, LOCAL_PROBE_TIMEOUT_MS);
+        quick = await runSearch(prober, address, family, max, max, localMtu, { ...options, maxProbes: 1, timeoutMs }, started, false);
+        if (!quick.deliveredAny && !quick.aborted) {
+          totalProbes += quick.totalProbes;
+          quick = undefined;
+        }
+      }
       // auto, first method: scout the others at the same moment (see scout.ts). When one of them
       // answers and this one has delivered nothing a few of its round trips later, switch to it.
-      const race = index === 0 && hasFallback && !local ? new AbortController() : undefined;
+      const race = index === 0 && hasFallback && quick === undefined ? new AbortController() : undefined;
       let deliveredHere = false;
       let switchTimer: NodeJS.Timeout | undefined;
       if (race) {
@@ -220,14 +231,9 @@ export async function discoverKeeping(target: string, options: DiscoverOptions, 
         });
         totalProbes += scout.sent;
       }
-      let run: RunResult | undefined;
+      let run: RunResult;
       try {
-        if (local && index === 0) {
-          const quick = await runSearch(prober, address, family, max, max, localMtu, { ...options, maxProbes: 1, timeoutMs: Math.min(options.timeoutMs ?? LOCAL_PROBE_TIMEOUT_MS, LOCAL_PROBE_TIMEOUT_MS) }, started, false);
-          if (quick.deliveredAny || quick.aborted) run = quick;
-          else totalProbes += quick.totalProbes; // not delivered: the search below finds out why
-        }
-        run ??= await runSearch(prober, address, family, floor, max, localMtu, options, started, hasFallback, {
+        run = quick ?? await runSearch(prober, address, family, floor, max, localMtu, options, started, hasFallback, {
           ...(race ? { switchSignal: race.signal } : {}),
           ...(rttHintMs !== undefined ? { rttHintMs } : {}),
           onDelivered: () => {
