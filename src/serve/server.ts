@@ -267,7 +267,7 @@ function probeRegistry(o: Outcome, seconds: number): Registry {
   gauge('probe_ip_protocol', 'IP version of the probes (4 or 6)', r.family);
   gauge('probe_pmtu_bytes', 'Path MTU in bytes: the largest IP packet that crossed', r.pmtu);
   gauge('probe_pmtu_lower_bound_bytes', 'Largest size known to cross', r.lowerBound);
-  gauge('probe_pmtu_upper_bound_bytes', 'Smallest size known not to cross, less one', r.upperBound);
+  gauge('probe_pmtu_upper_bound_bytes', 'Largest size not ruled out (equals the lower bound when exact)', r.upperBound);
   gauge('probe_pmtu_local_mtu_bytes', 'MTU of the interface the route to the target leaves by', r.localMtu);
   gauge('probe_pmtu_kernel_cached_bytes', "The kernel's path MTU for the target after the probe", r.kernelPmtu);
   gauge('probe_pmtu_ptb_received', 'Accepted "packet too big" / "fragmentation needed" reports', r.ptbs.filter((p) => p.accepted).length);
