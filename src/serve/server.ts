@@ -41,6 +41,8 @@ export class Exporter {
   private readonly cacheMs: number;
   private readonly cache = new Map<string, Cached>();
   private inflight = 0;
+  /** Most probes seen running at once (tests read it). */
+  peakInflight = 0;
   readonly registry = new Registry();
   private readonly probes: Counter<'module' | 'result'>;
   private readonly rejected: Counter<'reason'>;
@@ -175,6 +177,7 @@ export class Exporter {
     if (entry === undefined) {
       if (this.inflight >= this.concurrency) return this.reject(res, 503, 'busy', `${this.inflight} probes are running, the most at once; try again`);
       this.inflight++;
+      this.peakInflight = Math.max(this.peakInflight, this.inflight);
       const done = this.run(target, module, timeoutS).finally(() => this.inflight--);
       entry = { at: now, done };
       if (!debug) {
