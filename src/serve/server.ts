@@ -18,7 +18,7 @@ export interface ServeOptions {
   load?: () => ServeConfig;
   /** Probes running at once; beyond it, 503 (default 16). */
   concurrency?: number;
-  /** How long a probe's result answers the same (target, module) again, in ms (default 3000). */
+  /** How long a probe's result answers the same (target, module) again, in ms (default 3000; 0: never). */
   cacheMs?: number;
 }
 
@@ -171,7 +171,7 @@ export class Exporter {
 
     const key = `${moduleName}\0${target}`;
     const now = Date.now();
-    let entry = debug ? undefined : this.cache.get(key);
+    let entry = debug || this.cacheMs === 0 ? undefined : this.cache.get(key);
     if (entry !== undefined && now - entry.at > this.cacheMs) entry = undefined;
     const started = performance.now();
     if (entry === undefined) {
@@ -180,7 +180,7 @@ export class Exporter {
       this.peakInflight = Math.max(this.peakInflight, this.inflight);
       const done = this.run(target, module, timeoutS).finally(() => this.inflight--);
       entry = { at: now, done };
-      if (!debug) {
+      if (!debug && this.cacheMs > 0) {
         if (this.cache.size >= 4096) for (const [k, c] of this.cache) if (now - c.at > this.cacheMs) this.cache.delete(k);
         if (this.cache.size < 4096) this.cache.set(key, entry);
       }

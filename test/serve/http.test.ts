@@ -1,6 +1,7 @@
 // pathmtu serve's HTTP face: every bad request gets a clear status and reason, no probe is sent for
 // a target outside the allow list, concurrency is bounded, and the exporter stays healthy after.
-// Probes here go to loopback only (127.0.0.0/8).
+// Probes here go to loopback only (127.0.0.0/8). 1,000 concurrent requests: prometheus.test.ts (the
+// lab gives probes that last long enough to overlap).
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { after, before, test } from 'node:test';
@@ -108,21 +109,6 @@ test('a probe answers in the Prometheus format; debug shows the log and the modu
   assert.match(d.body, /"type":"probe"/, 'the probe log');
   assert.match(d.body, /^probe_pmtu_bytes /m);
   assert.equal(await probesTotal(), n + 2, 'the cached answer and the debug run are both counted');
-});
-
-test('1,000 concurrent requests: at most `concurrency` probes at once, the rest 503, all answered', async () => {
-  const probesBefore = await probesTotal();
-  const targets = Array.from({ length: 1000 }, (_, i) => `127.${1 + (i >> 8)}.${i & 255}.9`);
-  const answers = await Promise.all(targets.map((t) => get(`/probe?target=${t}&module=fast`)));
-  const by = new Map<number, number>();
-  for (const a of answers) by.set(a.status, (by.get(a.status) ?? 0) + 1);
-  assert.deepEqual([...by.keys()].sort(), [200, 503].filter((s) => by.has(s)).sort(), `statuses: ${JSON.stringify([...by])}`);
-  // Loopback probes are quick, so how many are refused depends on timing; the cap itself must hold
-  // and must have been reached (the requests did overlap).
-  assert.ok(answers.filter((a) => a.status === 503).every((a) => /probes are running, the most at once/.test(a.body)));
-  assert.equal(exporter.peakInflight, 4, `peak probes at once: ${exporter.peakInflight}, statuses ${JSON.stringify([...by])}`);
-  assert.equal(answers.filter((a) => a.status === 200).length, (await probesTotal()) - probesBefore - 0, 'each 200 ran its own probe');
-  await healthy();
 });
 
 test('config: YAML modules and allow list; errors name the field', () => {
