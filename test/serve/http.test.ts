@@ -22,9 +22,9 @@ before(async () => {
 after(() => exporter.close());
 
 /** A raw GET: the path goes out byte for byte (fetch would normalise malformed escapes). */
-function get(path: string, method = 'GET'): Promise<{ status: number; body: string }> {
+function get(path: string, method = 'GET', headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, method, agent: false }, (res) => {
+    const req = request({ host: '127.0.0.1', port, path, method, headers, agent: false }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => (body += c));
@@ -109,6 +109,12 @@ test('a probe answers in the Prometheus format; debug shows the log and the modu
   assert.match(d.body, /"type":"probe"/, 'the probe log');
   assert.match(d.body, /^probe_pmtu_bytes /m);
   assert.equal(await probesTotal(), n + 2, 'the cached answer and the debug run are both counted');
+  // The timeout: Prometheus' scrape timeout less 0.5 s, never above the module's (2 s here).
+  const timeout = async (h: Record<string, string>): Promise<string> => /^Timeout: (\S+) s$/m.exec((await get('/probe?target=127.0.0.3&module=fast&debug=true', 'GET', h)).body)![1];
+  assert.equal(await timeout({ 'X-Prometheus-Scrape-Timeout-Seconds': '1.5' }), '1');
+  assert.equal(await timeout({ 'X-Prometheus-Scrape-Timeout-Seconds': '10' }), '2');
+  assert.equal(await timeout({ 'X-Prometheus-Scrape-Timeout-Seconds': 'junk' }), '2');
+  assert.equal(await timeout({}), '2');
 });
 
 test('config: YAML modules and allow list; errors name the field', () => {
