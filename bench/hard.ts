@@ -9,7 +9,7 @@
 import { fileURLToPath } from 'node:url';
 import { Lab } from '../src/lab/index.js';
 import type { PathSpec } from '../src/lab/spec.js';
-import type { Family } from '../src/probe/outcome.js';
+import type { Family } from '../src/wire/facts.js';
 import { median, seconds } from './lib/stats.js';
 import { table } from './lib/table.js';
 import { ROOT, TOOLS, TimedOut, type Tool, type ToolOutput } from './lib/tools.js';

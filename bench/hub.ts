@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { Hub } from '../src/lab/hub.js';
 import type { HubSpec, HubTarget } from '../src/lab/hub-spec.js';
 import { discover, type DiscoverResult } from '../src/discover/index.js';
-import type { Family } from '../src/probe/outcome.js';
+import type { Family } from '../src/wire/facts.js';
 import { median, seconds } from './lib/stats.js';
 import { table } from './lib/table.js';
 import { ROOT } from './lib/tools.js';

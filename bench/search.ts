@@ -3,7 +3,7 @@
 // DF-ping-style binary search (one probe at a time, 1 s timeout, a PTB counts as "too big").
 // Run alone: node --import tsx bench/search.ts     (bench/run.ts may call runSearchBench()).
 import { fileURLToPath } from 'node:url';
-import { MIN_MTU } from '../src/probe/outcome.js';
+import { MIN_MTU } from '../src/wire/facts.js';
 import { SimPath, simulate, type SimHop, type SimPathModel } from '../src/search/simulate.js';
 import { hubTopology, simulateMany, type HubOptions, type ManyResult } from '../src/search/simulate-many.js';
 

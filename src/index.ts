@@ -17,6 +17,7 @@ export { dropPrivileges, sudoUser, type UserIds } from './sock/privileges.js';
 export type { ErrQueueEntry, Message, PmtuMode, SocketKind } from './sock/socket.js';
 export { Prober, type Direction, type ProbeOutcome } from './probe/prober.js';
 export { UdpProber } from './probe/udp.js';
-export type { Family, MethodName, Outcome, ProbeRequest } from './probe/outcome.js';
+export type { MethodName, Outcome, ProbeRequest } from './probe/outcome.js';
+export type { Family } from './wire/facts.js';
 export * from './errors.js';
 export * as wire from './wire/index.js';

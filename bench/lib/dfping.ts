@@ -1,7 +1,7 @@
 // The seeds' method, as a peer to measure against: a sequential binary search with one DF ping at a
 // time (iputils `ping -M do -c 1 -W 1 -s <payload>`), between the family's floor and the outgoing
 // interface's MTU. Each probe is a whole `ping` process; a lost or refused probe costs up to 1 s.
-import type { Family } from '../../src/probe/outcome.js';
+import type { Family } from '../../src/wire/facts.js';
 
 export interface Run {
   code: number;

@@ -2,7 +2,7 @@
 // the path MTU, the largest packet that reaches each hop, and where a black hole sits.
 import type { Lab } from '../../src/lab/index.js';
 import { bottleneckLink, linkLimit, planLab, type PathSpec } from '../../src/lab/spec.js';
-import type { Family } from '../../src/probe/outcome.js';
+import type { Family } from '../../src/wire/facts.js';
 import { createProber } from '../../src/probe/index.js';
 import type { HopReport } from './parse.js';
 import type { Role } from './tools.js';

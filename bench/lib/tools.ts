@@ -4,7 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Family } from '../../src/probe/outcome.js';
+import type { Family } from '../../src/wire/facts.js';
 import type { HopSense } from './scenarios.js';
 import { dfPingSearch, type Exec } from './dfping.js';
 import { parseNmapPathMtu, parseScamperTrace, parseTracepath, type BlackHoleReport, type HopReport } from './parse.js';

@@ -11,7 +11,7 @@
 import { openSync, writeSync, closeSync } from 'node:fs';
 import { PermissionError, SystemCallError } from '../errors.js';
 import { resolveTarget } from '../sock/resolve.js';
-import type { Family } from '../probe/outcome.js';
+import type { Family } from '../wire/facts.js';
 import * as nl from '../wire/netlink.js';
 import { NetlinkSocket } from './netlink-socket.js';
 import { listCache, lookupCache, type CacheEntry, type CacheOptions } from './read.js';

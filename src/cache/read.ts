@@ -8,7 +8,7 @@
 // (which never expires) is not mistaken for one.
 import { SystemCallError } from '../errors.js';
 import { resolveTarget } from '../sock/resolve.js';
-import type { Family } from '../probe/outcome.js';
+import type { Family } from '../wire/facts.js';
 import { ProbeSocket } from '../sock/socket.js';
 import * as nl from '../wire/netlink.js';
 import { linkNames, type LinkInfo } from './links.js';

@@ -12,7 +12,7 @@
 // exception), so a second run within that time starts with small segments ("no-data").
 import net from 'node:net';
 import { AbortError, UsageError } from '../errors.js';
-import type { Family } from '../probe/outcome.js';
+import type { Family } from '../wire/facts.js';
 import { ProbeSocket } from '../sock/socket.js';
 import { canonicalIp } from '../wire/addr.js';
 import { resolveTarget } from '../sock/resolve.js';

@@ -14,7 +14,7 @@ import { UsageError } from '../errors.js';
 import * as icmpv4 from '../wire/icmpv4.js';
 import * as icmpv6 from '../wire/icmpv6.js';
 import * as ipv4 from '../wire/ipv4.js';
-import { MIN_MTU } from '../probe/outcome.js';
+import { MIN_MTU } from '../wire/facts.js';
 import type { CapturedPacket } from './segment.js';
 
 export { MIN_MTU };

@@ -1,7 +1,7 @@
 // Strict parsing of option values shared by the subcommands: a bad number is a usage error with
 // the option's name, never NaN carried into a probe.
 import { UsageError } from '../errors.js';
-import type { Family } from '../probe/outcome.js';
+import type { Family } from '../wire/facts.js';
 import { portOf } from '../sock/resolve.js';
 
 export function parseInteger(option: string, text: string | undefined, min: number, max: number): number | undefined {

@@ -4,7 +4,8 @@
 // wake-up, and under auto the deadline for switching to a method the scout heard from.
 import { channel } from 'node:diagnostics_channel';
 import { AbortError, PermissionError, UsageError } from '../errors.js';
-import { MIN_MTU, type Family, type MethodName } from '../probe/outcome.js';
+import type { MethodName } from '../probe/outcome.js';
+import { MIN_MTU, type Family } from '../wire/facts.js';
 import type { Prober, ProbeOutcome, Ignored, Direction } from '../probe/prober.js';
 import { PathMtuSearch, type SearchResult } from '../search/index.js';
 import { interfaceMtu, kernelPathMtu } from './local-mtu.js';

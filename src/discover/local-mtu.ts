@@ -3,7 +3,7 @@
 // MTU — nothing is put on the wire. Needs no privilege. PROBE mode uses the device MTU, not the
 // kernel's cached PMTU, so an earlier run cannot bias it.
 import { ProbeSocket } from '../sock/socket.js';
-import { IP_HEADER, type Family } from '../probe/outcome.js';
+import { IP_HEADER, type Family } from '../wire/facts.js';
 
 /** Largest IP packet (65535), and the discard port: the datagram is meant to be refused before sending. */
 const MAX_PACKET = 65535;

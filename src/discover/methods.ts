@@ -1,6 +1,7 @@
 // Which probe methods to try, in which order, and opening one.
 import { createProber, METHODS } from '../probe/index.js';
-import type { Family, MethodName } from '../probe/outcome.js';
+import type { MethodName } from '../probe/outcome.js';
+import type { Family } from '../wire/facts.js';
 import type { Prober } from '../probe/prober.js';
 
 /**

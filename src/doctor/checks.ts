@@ -2,7 +2,8 @@
 // matters, the exact commands that fix it). The facts are read by doctor.ts in the process's own
 // network namespace; sysctl fixes therefore apply to that namespace.
 import type { CacheLookup } from '../cache/index.js';
-import type { Family, MethodName } from '../probe/outcome.js';
+import type { MethodName } from '../probe/outcome.js';
+import type { Family } from '../wire/facts.js';
 import { describeFate, fixFor, type FirewallAnalysis } from './firewall.js';
 import type { ChainFate } from './firewall-model.js';
 import type { DoctorCheck } from './types.js';

@@ -5,7 +5,8 @@ import { existsSync, realpathSync } from 'node:fs';
 import { lookupCache, type CacheLookup } from '../cache/index.js';
 import { PathMtuError, UsageError } from '../errors.js';
 import { availableMethods } from '../probe/index.js';
-import type { Family, MethodName } from '../probe/outcome.js';
+import type { MethodName } from '../probe/outcome.js';
+import type { Family } from '../wire/facts.js';
 import { resolveTarget } from '../sock/resolve.js';
 import {
   firewallCheck,

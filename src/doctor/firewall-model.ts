@@ -7,7 +7,7 @@
 // rules); one evaluator walks it like the kernel does, rule by rule, following jumps, ending at
 // the base chain's policy. A condition the evaluator cannot decide (a source address, an input
 // interface, a rate limit) makes the answer "maybe" instead of a guess.
-import type { Family } from '../probe/outcome.js';
+import type { Family } from '../wire/facts.js';
 
 /** The packet whose fate we ask about: a PTB arriving for a flow this host started. */
 export interface PtbPacket {

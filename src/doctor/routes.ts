@@ -4,7 +4,7 @@
 // route's MTU, and the interface then cannot send them.
 import { linkNames } from '../cache/links.js';
 import { NetlinkSocket } from '../cache/netlink-socket.js';
-import type { Family } from '../probe/outcome.js';
+import type { Family } from '../wire/facts.js';
 import * as nl from '../wire/netlink.js';
 import type { RouteMtuIssue } from './checks.js';
 

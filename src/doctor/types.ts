@@ -1,4 +1,5 @@
-import type { Family, MethodName } from '../probe/outcome.js';
+import type { MethodName } from '../probe/outcome.js';
+import type { Family } from '../wire/facts.js';
 
 /** ok: fine. warn: worth knowing, or could not be checked; does not fail the run. problem: a wall in the way of PMTUD. */
 export type CheckStatus = 'ok' | 'warn' | 'problem';

@@ -2,7 +2,7 @@
 // common underlay, or two stacked (PPPoE + WireGuard = 1412). Scores are products of how common each
 // piece is (the priors in encapsulations.ts); confidence is derived from the score and how far the
 // best candidate is ahead, and is never stated as certainty.
-import type { Family } from '../probe/outcome.js';
+import type { Family } from '../wire/facts.js';
 import { KNOWN_MTUS, LAYERS, UNDERLAYS, type Layer, type Underlay } from './encapsulations.js';
 import type { Candidate, Confidence } from './types.js';
 

@@ -4,7 +4,7 @@
 //   KNOWN_MTUS — link types and platform defaults whose MTU is simply that number.
 // `prior` is how common the thing is on real paths (0..1); candidates.ts multiplies priors to rank.
 // Overheads count everything added in front of (or around) the inner IP packet within the underlay MTU.
-import type { Family } from '../probe/outcome.js';
+import type { Family } from '../wire/facts.js';
 
 export interface Underlay {
   mtu: number;

@@ -1,7 +1,7 @@
 // explain(): from a path MTU (and optionally the local interface MTU), the payload sizes that fit,
 // what probably takes the bytes, and the commands that fix it. Pure: no I/O, no probing.
 import { UsageError } from '../errors.js';
-import { MIN_MTU, type Family } from '../probe/outcome.js';
+import { MIN_MTU, type Family } from '../wire/facts.js';
 import { rankCandidates, UNEXPLAINED } from './candidates.js';
 import { fixes } from './fixes.js';
 import { payloadSizes } from './payload.js';

@@ -1,7 +1,7 @@
 // Exact commands for the user's case. Every command here was checked against nftables 1.0.6,
 // iptables 1.8 and iproute2 in a throwaway network namespace (see test/explain/fixes.test.ts).
 // Unknown names stay as placeholders in angle brackets (<iface>, <host>) so nothing runs by accident.
-import { MIN_MTU, type Family } from '../probe/outcome.js';
+import { MIN_MTU, type Family } from '../wire/facts.js';
 import { payloadSizes } from './payload.js';
 import type { Fix, FixesInput } from './types.js';
 

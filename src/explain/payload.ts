@@ -1,6 +1,6 @@
 // Largest payloads that fit one unfragmented packet: what `ping -s`, a UDP sender and TCP's MSS
 // may use on this path. IP headers are counted without options or extension headers.
-import { IP_HEADER, type Family } from '../probe/outcome.js';
+import { IP_HEADER, type Family } from '../wire/facts.js';
 import type { Payload } from './types.js';
 
 /** UDP and ICMP echo headers are both 8 bytes. */

@@ -1,5 +1,5 @@
 // Shapes returned by explain(): what an MTU number probably means and what to do about it.
-import type { Family } from '../probe/outcome.js';
+import type { Family } from '../wire/facts.js';
 
 /** How much weight a candidate deserves. Never certainty: an MTU number alone cannot prove a cause. */
 export type Confidence = 'high' | 'medium' | 'low';

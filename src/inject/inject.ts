@@ -14,7 +14,7 @@ import { constants as osConstants, networkInterfaces } from 'node:os';
 import { kernelPathMtu } from '../discover/local-mtu.js';
 import { PermissionError, SystemCallError, UsageError } from '../errors.js';
 import { resolveTarget } from '../sock/resolve.js';
-import { MIN_MTU, type Family } from '../probe/outcome.js';
+import { MIN_MTU, type Family } from '../wire/facts.js';
 import { c, native } from '../sock/binding.js';
 import { ProbeSocket } from '../sock/socket.js';
 import * as icmpv4 from '../wire/icmpv4.js';

@@ -3,7 +3,7 @@
 // be), then cut to what a router quotes: RFC 1812 §4.3.2.3 "as much as possible without the ICMP
 // error exceeding 576 bytes" for IPv4 (RFC 1122's minimum is the IP header + 8 bytes), RFC 4443
 // §2.4(c) as much as fits in the minimum MTU of 1280 for IPv6.
-import type { Family } from '../probe/outcome.js';
+import type { Family } from '../wire/facts.js';
 import * as icmpv4 from '../wire/icmpv4.js';
 import * as icmpv6 from '../wire/icmpv6.js';
 import * as ipv4 from '../wire/ipv4.js';

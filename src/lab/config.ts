@@ -1,6 +1,6 @@
 // What each namespace gets: `ip` batch lines (links, addresses, routes), sysctls and nftables
 // rules, derived from the plan. Pure text generation, so it can be read and unit-tested.
-import type { Family } from '../probe/outcome.js';
+import type { Family } from '../wire/facts.js';
 import {
   type LabPlan,
   type NodeSpec,

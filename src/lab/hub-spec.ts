@@ -14,7 +14,7 @@
 //
 // Addresses: links as in spec.ts (198.18.<link>.0/24, 2001:db8:<link>::/64); target i is
 // 198.19.<1 + i div 254>.<1 + i mod 254> and 2001:db8:100::<i + 1 in hex>.
-import type { Family } from '../probe/outcome.js';
+import type { Family } from '../wire/facts.js';
 import { LabError } from '../errors.js';
 import { prng } from '../search/prng.js';
 import { linkAddress, type NodeSpec } from './spec.js';

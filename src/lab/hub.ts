@@ -8,7 +8,7 @@
 //   try {
 //     for (const t of hub.targets(4)) … discover(t.address) inside hub.enter('client') … === t.pmtu
 //   } finally { await hub.destroy(); }
-import type { Family } from '../probe/outcome.js';
+import type { Family } from '../wire/facts.js';
 import { LabError } from '../errors.js';
 import { routerRules, ifindex } from './config.js';
 import { HUB_LINKS, HUB_NODES, planHub, type HubNode, type HubPlan, type HubSpec, type HubTarget } from './hub-spec.js';

@@ -7,7 +7,7 @@
 //   finally { await lab.destroy(); }
 import { accessSync, constants as fsConstants, mkdirSync } from 'node:fs';
 import { spawn, spawnSync } from 'node:child_process';
-import type { Family } from '../probe/outcome.js';
+import type { Family } from '../wire/facts.js';
 import { LabError } from '../errors.js';
 import {
   type Direction,

@@ -22,7 +22,7 @@
 import { EventEmitter } from 'node:events';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DecodeError, LabError, SystemCallError } from '../errors.js';
-import type { Family } from '../probe/outcome.js';
+import type { Family } from '../wire/facts.js';
 import { PACKET_HOST, PacketSocket, type Frame } from '../sock/packet.js';
 import { c, native } from '../sock/binding.js';
 import { ProbeSocket } from '../sock/socket.js';

@@ -5,7 +5,7 @@
 // node i (its "left" end, towards the client) and node i+1 (its "right" end, towards the server).
 // Link i carries 198.18.i.0/24 (.1 left, .2 right) and 2001:db8:i::/64 (::1 left, ::2 right).
 // A VXLAN overlay, when asked for, uses 198.19.0.0/24 and 2001:db8:ffff::/64.
-import type { Family } from '../probe/outcome.js';
+import type { Family } from '../wire/facts.js';
 import { LabError } from '../errors.js';
 
 /** One link between neighbours. `mtu` sets both ends; `leftMtu`/`rightMtu` override one end. */

@@ -3,7 +3,7 @@
 // The minimum is the headers plus the 8-byte nonce every probe carries (it is what proves an answer
 // is ours), which also keeps frames from being runts (seed 003's readers lost too-short pings).
 import { UsageError } from '../errors.js';
-import { IP_HEADER, type Family } from '../probe/outcome.js';
+import { IP_HEADER, type Family } from '../wire/facts.js';
 import type { SweepRange } from './types.js';
 
 export const ICMP_ECHO_HEADER = 8;

@@ -5,7 +5,7 @@
 // probe layer, because only ping wants packets the kernel may fragment.
 import { PermissionError } from '../errors.js';
 import { createProber, IcmpDgramProber, IcmpProber } from '../probe/index.js';
-import type { Family } from '../probe/outcome.js';
+import type { Family } from '../wire/facts.js';
 import { c } from '../sock/binding.js';
 import type { PingMethod, PingMethodChoice } from './types.js';
 

@@ -1,7 +1,7 @@
 // What a DF-aware ping asks for and what it reports. Sizes are whole IP packets (IP header
 // included) unless a field says payload: seed 000's warning is that tools differ here, so the
 // result always carries both.
-import type { Family } from '../probe/outcome.js';
+import type { Family } from '../wire/facts.js';
 
 /** How the echo requests leave: a raw ICMP socket (root) or an unprivileged ping socket. */
 export type PingMethod = 'icmp' | 'icmp-dgram';

@@ -1,6 +1,7 @@
 // Turning the ICMP error a probe met into an Outcome, shared by every method.
 import { icmpv4CodeName, icmpv6CodeName } from '../wire/icmp-types.js';
-import { ptbPlausibility, type Family, type Outcome } from './outcome.js';
+import { ptbPlausibility, type Outcome } from './outcome.js';
+import type { Family } from '../wire/facts.js';
 
 /** An ICMP error as both the raw path and the error queue see it. */
 export interface IcmpErrorInfo {

@@ -5,7 +5,7 @@ import { randomInt } from './random.js';
 import type { ProbeSocket } from '../sock/socket.js';
 import * as icmpv4 from '../wire/icmpv4.js';
 import * as icmpv6 from '../wire/icmpv6.js';
-import { IP_HEADER } from './outcome.js';
+import { IP_HEADER } from '../wire/facts.js';
 import { Prober, type SendOptions } from './prober.js';
 import { canonicalDestination, sendAddress } from './icmp-socket.js';
 

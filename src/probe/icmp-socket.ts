@@ -3,7 +3,7 @@ import { UsageError } from '../errors.js';
 import { c } from '../sock/binding.js';
 import type { ProbeSocket } from '../sock/socket.js';
 import { canonicalIp, ipFamily, zoneOf } from '../wire/addr.js';
-import type { Family } from './outcome.js';
+import type { Family } from '../wire/facts.js';
 
 /**
  * Destination in the socket layer's text form, without any zone: what answers are matched against

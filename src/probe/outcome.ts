@@ -1,7 +1,8 @@
 // The probe model (DESIGN.md): a probe is (method, family, size of the whole IP packet, TTL, id);
 // its outcome is one of the variants below. Search and trace consume outcomes, never sockets.
 
-export type Family = 4 | 6;
+import { MIN_MTU, type Family } from '../wire/facts.js';
+
 export type MethodName = 'udp' | 'icmp' | 'icmp-dgram' | 'tcp';
 
 /** What one probe asks: a whole IP packet of `size` bytes, optionally TTL/hop-limited. */
@@ -80,10 +81,6 @@ export interface Lost extends OutcomeBase {
 
 export type Outcome = Delivered | TooBig | LocalTooBig | TimeExceeded | Unreachable | Lost;
 export type OutcomeKind = Outcome['kind'];
-
-/** IP header sizes without options/extensions, and the protocol floors. */
-export const IP_HEADER = { 4: 20, 6: 40 } as const;
-export const MIN_MTU = { 4: 68, 6: 1280 } as const;
 
 /**
  * Is a reported next-hop MTU believable for a probe of `size` bytes? RFC 1191/8201: a value of 0

@@ -5,7 +5,8 @@ import { EventEmitter } from 'node:events';
 import { randomUint32 } from './random.js';
 import { SystemCallError, UsageError } from '../errors.js';
 import { ProbeSocket, type ErrQueueEntry, type Message, type SocketKind } from '../sock/socket.js';
-import type { Family, MethodName, Outcome } from './outcome.js';
+import type { MethodName, Outcome } from './outcome.js';
+import type { Family } from '../wire/facts.js';
 
 export type Direction = 'forward' | 'round-trip';
 

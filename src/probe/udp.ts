@@ -7,7 +7,8 @@ import { ProbeSocket, type ErrQueueEntry } from '../sock/socket.js';
 import { UsageError } from '../errors.js';
 import { classifyIcmpError } from './classify.js';
 import { canonicalDestination, sendAddress } from './icmp-socket.js';
-import { IP_HEADER, type Family, type Outcome } from './outcome.js';
+import type { Outcome } from './outcome.js';
+import { IP_HEADER, type Family } from '../wire/facts.js';
 import { NONCE_LENGTH, Prober, unprovenQuote, type SendOptions } from './prober.js';
 
 const UDP_HEADER = 8;

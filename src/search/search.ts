@@ -11,7 +11,8 @@
 // to a probe already declared lost, or a second answer to one probe, is still used as evidence
 // (a delivery always wins: what arrived, passed).
 import { UsageError } from '../errors.js';
-import { MIN_MTU, type Outcome } from '../probe/outcome.js';
+import type { Outcome } from '../probe/outcome.js';
+import { MIN_MTU } from '../wire/facts.js';
 import { assess, inFlight, plausibleNextHop, type Assessment, type ProbeRecord } from './evidence.js';
 import { firstRound, plan } from './planner.js';
 import { MAX_PACKET, plateauBelow } from './plateaus.js';

@@ -13,7 +13,8 @@
 //   rate-limit its PTBs too, as many hardware routers do: the hard case this mode exists for.
 // Targets: echo replies are not limited; a port unreachable (udp method) is, by the target's own
 // per-peer bucket.
-import { MIN_MTU, type Family, type Outcome } from '../probe/outcome.js';
+import type { Outcome } from '../probe/outcome.js';
+import { MIN_MTU, type Family } from '../wire/facts.js';
 import { LINUX_ICMP_GLOBAL_LIMIT, LINUX_ICMP_PEER_LIMIT, Pacer, TokenBucket, type TokenBucketLimit } from './pacing.js';
 import { prng } from './prng.js';
 import { PathMtuSearch } from './search.js';

@@ -1,7 +1,8 @@
 // A simulated path for the pure search: routers with MTUs, some silent (black holes), some lying,
 // ICMP rate limits per router, random loss both ways, RTT with jitter, an on-path PTB forger —
 // and a driver that runs PathMtuSearch on a virtual clock. Pure and seeded: same seed, same run.
-import { MIN_MTU, type Family, type Outcome } from '../probe/outcome.js';
+import type { Outcome } from '../probe/outcome.js';
+import { MIN_MTU, type Family } from '../wire/facts.js';
 import { MAX_PACKET } from './plateaus.js';
 import { prng } from './prng.js';
 import { PathMtuSearch } from './search.js';

@@ -1,5 +1,5 @@
 // The search's public shapes. Sizes are whole IP packets (header included), as everywhere.
-import type { Family } from '../probe/outcome.js';
+import type { Family } from '../wire/facts.js';
 
 export interface SearchOptions {
   family: Family;

@@ -6,7 +6,7 @@
 // isIP and node:dns (with the stream modules net pulls in) cost ~4 ms of every start otherwise.
 import { networkInterfaces } from 'node:os';
 import { ResolveError, UsageError } from '../errors.js';
-import type { Family } from '../probe/outcome.js';
+import type { Family } from '../wire/facts.js';
 import { ipFamily as isIP, ipToBytes, zoneOf } from '../wire/addr.js';
 import { interfaceIndex } from './socket.js';
 

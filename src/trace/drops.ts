@@ -6,7 +6,7 @@
 // routers (RFC 1191/8201 need them), so this costs one round trip per drop, and nothing when
 // discover already saw them all.
 import type { PtbReport } from '../discover/discover.js';
-import type { Family } from '../probe/outcome.js';
+import type { Family } from '../wire/facts.js';
 import type { Rounds } from './rounds.js';
 import { RFC1191_PLATEAUS } from '../search/plateaus.js';
 

@@ -1,6 +1,7 @@
 // The shapes trace() takes and returns. Sizes are whole IP packets (header included), as everywhere.
 import type { MethodChoice } from '../discover/discover.js';
-import type { Family, MethodName } from '../probe/outcome.js';
+import type { MethodName } from '../probe/outcome.js';
+import type { Family } from '../wire/facts.js';
 import type { Direction } from '../probe/prober.js';
 import type { Confidence } from '../explain/types.js';
 

@@ -16,3 +16,4 @@ export * as udp from './udp.js';
 export { bytesToIp, ipToBytes, canonicalIp, ipFamily } from './addr.js';
 export { decodeQuote, type QuotedDatagram, type QuotedTransport } from './quote.js';
 export type { PseudoHeader } from './pseudo.js';
+export type { Family } from './facts.js';

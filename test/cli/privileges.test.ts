@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { discover } from '../../src/discover/index.js';
 import type { Lab } from '../../src/lab/lab.js';
 import { labTest } from '../../src/lab/testing.js';
-import type { Family } from '../../src/probe/outcome.js';
+import type { Family } from '../../src/wire/facts.js';
 import { ping } from '../../src/ping/index.js';
 import { trace } from '../../src/trace/index.js';
 import { ensureBundle } from '../bin/build.js';

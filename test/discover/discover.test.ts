@@ -4,7 +4,8 @@ import { labTest } from '../../src/lab/testing.js';
 import type { Lab } from '../../src/lab/lab.js';
 import type { PathSpec } from '../../src/lab/spec.js';
 import { discover, type DiscoverOptions, type DiscoverResult } from '../../src/discover/index.js';
-import type { Family, MethodName } from '../../src/probe/outcome.js';
+import type { MethodName } from '../../src/probe/outcome.js';
+import type { Family } from '../../src/wire/facts.js';
 
 const families: Family[] = [4, 6];
 const serverOf = (lab: Lab, f: Family): string => (f === 4 ? lab.server.v4 : lab.server.v6);

@@ -9,7 +9,8 @@ import { buildPtb } from '../../src/inject/index.js';
 import { c, native } from '../../src/sock/binding.js';
 import { ProbeSocket } from '../../src/sock/socket.js';
 import { encodeInet } from '../../src/wire/sockaddr.js';
-import type { Family, MethodName } from '../../src/probe/outcome.js';
+import type { MethodName } from '../../src/probe/outcome.js';
+import type { Family } from '../../src/wire/facts.js';
 
 /** A forged PTB as a raw socket reads it (IPv4 from the IP header, IPv6 from ICMPv6): the forged MTU, not the path's 1400. */
 function isForgery(data: Buffer, family: Family): boolean {

@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { discover } from '../../src/discover/index.js';
 import { startLiar, type UnreachableForgery } from '../../src/lab/liar.js';
 import { labTest } from '../../src/lab/testing.js';
-import type { Family, MethodName } from '../../src/probe/outcome.js';
+import type { MethodName } from '../../src/probe/outcome.js';
+import type { Family } from '../../src/wire/facts.js';
 
 const spec = { routers: [{}, { dropPtb: true }, {}], links: [{}, {}, { mtu: 1400 }, {}] };
 const families: Family[] = [4, 6];

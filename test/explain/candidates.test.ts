@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { explain, rankCandidates, LAYERS, KNOWN_MTUS } from '../../src/explain/index.js';
 import type { Candidate } from '../../src/explain/index.js';
-import type { Family } from '../../src/probe/outcome.js';
+import type { Family } from '../../src/wire/facts.js';
 
 const causes = (list: Candidate[]): string[] => list.map((c) => c.cause);
 const top = (mtu: number, family?: Family, localMtu?: number): Candidate =>

@@ -11,7 +11,7 @@ import { labSkipReason } from '../../src/lab/testing.js';
 import { LabError } from '../../src/errors.js';
 import { discover } from '../../src/discover/index.js';
 import { ProbeSocket, type ErrQueueEntry, type Message } from '../../src/sock/socket.js';
-import type { Family } from '../../src/probe/outcome.js';
+import type { Family } from '../../src/wire/facts.js';
 import { PING_OVERHEAD } from './ping.js';
 
 const families: Family[] = [4, 6];

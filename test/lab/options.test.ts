@@ -5,7 +5,7 @@ import dgram from 'node:dgram';
 import { readlinkSync } from 'node:fs';
 import { labTest } from '../../src/lab/testing.js';
 import type { Lab } from '../../src/lab/lab.js';
-import type { Family } from '../../src/probe/outcome.js';
+import type { Family } from '../../src/wire/facts.js';
 import { ping } from './ping.js';
 
 /**

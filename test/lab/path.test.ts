@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { labTest } from '../../src/lab/testing.js';
 import type { Lab } from '../../src/lab/lab.js';
-import type { Family } from '../../src/probe/outcome.js';
+import type { Family } from '../../src/wire/facts.js';
 import { ping } from './ping.js';
 
 const three = (bottleneck: object, r2: object = {}) => ({

@@ -1,6 +1,6 @@
 // iputils ping run inside a lab node, its output reduced to what the tests ask about.
 import type { Lab } from '../../src/lab/lab.js';
-import type { Family } from '../../src/probe/outcome.js';
+import type { Family } from '../../src/wire/facts.js';
 
 export interface PingResult {
   received: number;

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { labTest } from '../../src/lab/testing.js';
 import type { Lab } from '../../src/lab/lab.js';
 import type { PathSpec } from '../../src/lab/spec.js';
-import type { Family } from '../../src/probe/outcome.js';
+import type { Family } from '../../src/wire/facts.js';
 import { ping } from './ping.js';
 
 async function checkOverlay(lab: Lab, family: Family, want: { pmtu: number; kernel: number }): Promise<void> {

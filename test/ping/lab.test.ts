@@ -7,7 +7,7 @@ import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { Lab } from '../../src/lab/lab.js';
 import { labTest } from '../../src/lab/testing.js';
-import type { Family } from '../../src/probe/outcome.js';
+import type { Family } from '../../src/wire/facts.js';
 import { ping, type PingResult } from '../../src/ping/index.js';
 import { main } from '../../src/cli/main.js';
 import { NOBODY, pathmtuAsUser } from '../unprivileged.js';

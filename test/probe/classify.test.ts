@@ -4,7 +4,8 @@ import { test } from 'node:test';
 import { PermissionError, SystemCallError, UsageError } from '../../src/errors.js';
 import { labSkipReason } from '../../src/lab/testing.js';
 import { availableMethods, classifyIcmpError, createProber, METHODS } from '../../src/probe/index.js';
-import type { Family, MethodName } from '../../src/probe/outcome.js';
+import type { MethodName } from '../../src/probe/outcome.js';
+import type { Family } from '../../src/wire/facts.js';
 
 const base = { size: 1400, ttl: undefined };
 const at = (family: Family, type: number, code: number, mtu = 0) => classifyIcmpError({ family, type, code, mtu, from: '198.18.0.2' }, base, 1.5);

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { labTest } from '../../src/lab/testing.js';
 import { createProber, type IcmpProber } from '../../src/probe/index.js';
-import type { Family } from '../../src/probe/outcome.js';
+import type { Family } from '../../src/wire/facts.js';
 import { ProbeSocket } from '../../src/sock/socket.js';
 import * as icmpv4 from '../../src/wire/icmpv4.js';
 import * as icmpv6 from '../../src/wire/icmpv6.js';

@@ -1,6 +1,7 @@
 // Shared by the probe tests: open a method, send probes, gather every outcome per token.
 import type { Lab } from '../../src/lab/lab.js';
-import type { Family, MethodName } from '../../src/probe/outcome.js';
+import type { MethodName } from '../../src/probe/outcome.js';
+import type { Family } from '../../src/wire/facts.js';
 import type { ProbeOutcome, Prober, SendOptions } from '../../src/probe/prober.js';
 
 export const families: Family[] = [4, 6];

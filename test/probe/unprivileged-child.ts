@@ -1,7 +1,7 @@
 // Child of unprivileged.test.ts: runs as nobody inside the lab's client namespace and reports, as
 // one JSON line, which methods it may open and what icmp-dgram probes give.
 import { availableMethods, createProber } from '../../src/probe/index.js';
-import type { Family } from '../../src/probe/outcome.js';
+import type { Family } from '../../src/wire/facts.js';
 import type { ProbeOutcome } from '../../src/probe/prober.js';
 
 const family = Number(process.argv[2]) as Family;

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import type { Lab } from '../../src/lab/lab.js';
 import { labTest } from '../../src/lab/testing.js';
-import type { Family } from '../../src/probe/outcome.js';
+import type { Family } from '../../src/wire/facts.js';
 import { NOBODY, scriptAsUser } from '../unprivileged.js';
 import { bottleneckPath, CLIENT_MTU, families, PATH_MTU, serverOf } from './helpers.js';
 

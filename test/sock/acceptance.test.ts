@@ -7,7 +7,7 @@ import type { Lab } from '../../src/lab/lab.js';
 import { ProbeSocket, type ErrQueueEntry, type Message } from '../../src/sock/socket.js';
 import { SystemCallError, UsageError } from '../../src/errors.js';
 import { c } from '../../src/sock/binding.js';
-import type { Family } from '../../src/probe/outcome.js';
+import type { Family } from '../../src/wire/facts.js';
 import * as icmpv4 from '../../src/wire/icmpv4.js';
 import * as icmpv6 from '../../src/wire/icmpv6.js';
 import { NOBODY, scriptAsUser } from '../unprivileged.js';

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { discover } from '../../src/discover/index.js';
 import type { Lab } from '../../src/lab/lab.js';
 import { labTest } from '../../src/lab/testing.js';
-import type { Family } from '../../src/probe/outcome.js';
+import type { Family } from '../../src/wire/facts.js';
 import { attachFilter, icmpProgram } from '../../src/sock/bpf.js';
 import { ProbeSocket } from '../../src/sock/socket.js';
 import * as icmpv4 from '../../src/wire/icmpv4.js';

@@ -4,7 +4,7 @@
 // segments of one flow only, in both directions, while an unfiltered witness sees both flows.
 import assert from 'node:assert/strict';
 import { labTest } from '../../src/lab/testing.js';
-import type { Family } from '../../src/probe/outcome.js';
+import type { Family } from '../../src/wire/facts.js';
 import { c, native } from '../../src/sock/binding.js';
 import { attachFilter, tcpFlowProgram } from '../../src/sock/bpf.js';
 import { bytesToIp } from '../../src/wire/addr.js';

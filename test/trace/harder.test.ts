@@ -10,7 +10,7 @@ import { planLab, type PathSpec } from '../../src/lab/spec.js';
 import { truth } from './truth.js';
 import { createProber } from '../../src/probe/index.js';
 import type { ProbeOutcome } from '../../src/probe/prober.js';
-import type { Family } from '../../src/probe/outcome.js';
+import type { Family } from '../../src/wire/facts.js';
 import { renderTrace, trace } from '../../src/trace/index.js';
 import type { TraceOptions, TraceResult } from '../../src/trace/types.js';
 

@@ -8,7 +8,7 @@ import type { Lie } from '../../src/lab/liar.js';
 import { createProber } from '../../src/probe/index.js';
 import type { PathSpec } from '../../src/lab/spec.js';
 import { truth } from './truth.js';
-import type { Family } from '../../src/probe/outcome.js';
+import type { Family } from '../../src/wire/facts.js';
 import { trace } from '../../src/trace/index.js';
 import type { TraceOptions, TraceResult } from '../../src/trace/types.js';
 

@@ -9,7 +9,7 @@ import type { Lab } from '../../src/lab/lab.js';
 import { Liar, startLiar } from '../../src/lab/liar.js';
 import { ifindex } from '../../src/lab/config.js';
 import { createProber } from '../../src/probe/index.js';
-import type { Family } from '../../src/probe/outcome.js';
+import type { Family } from '../../src/wire/facts.js';
 import type { ProbeOutcome } from '../../src/probe/prober.js';
 
 const families: Family[] = [4, 6];

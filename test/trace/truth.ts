@@ -1,7 +1,7 @@
 // What each hop of a lab path must show in a trace: shared by the trace lab tests.
 import type { Lab } from '../../src/lab/lab.js';
 import { linkLimit, planLab } from '../../src/lab/spec.js';
-import type { Family } from '../../src/probe/outcome.js';
+import type { Family } from '../../src/wire/facts.js';
 
 /**
  * The largest packet that reaches each hop. Hop k (router k) is reached over links 0..k-1, so its

@@ -9,7 +9,7 @@ import { Lab, canRunLab } from '../../lab/index.js';
 import { deleteNetns, listNetns, ownerPid } from '../../lab/netns.js';
 import { OutputClosed } from '../output.js';
 import type { PathSpec } from '../../lab/index.js';
-import type { Family } from '../../probe/outcome.js';
+import type { Family } from '../../wire/facts.js';
 import { useColor } from '../args.js';
 import { EXIT_FAIL, EXIT_OK, type ParseArgsOptionsConfig, type Command, type Io } from '../command.js';
 import { render as renderDiscover } from './discover.js';

@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 import { UsageError } from '../../errors.js';
 import { explain, MTU_RANGE, renderExplanation } from '../../explain/index.js';
-import type { Family } from '../../probe/outcome.js';
+import type { Family } from '../../wire/facts.js';
 import { useColor } from '../args.js';
 import { EXIT_OK, type ParseArgsOptionsConfig, type Command, type Io } from '../command.js';
 
