@@ -11,10 +11,9 @@
 // the segment a router would have dropped next. The rest of the quote is the big segment's own
 // headers, with the IP length set to that segment's size on the wire.
 import { UsageError } from '../errors.js';
-import * as icmpv4 from '../wire/icmpv4.js';
-import * as icmpv6 from '../wire/icmpv6.js';
 import * as ipv4 from '../wire/ipv4.js';
 import { MIN_MTU } from '../wire/facts.js';
+import { encodePtb } from '../wire/ptb.js';
 import type { CapturedPacket } from './segment.js';
 
 export { MIN_MTU };
@@ -54,7 +53,5 @@ export function buildPtb(input: PtbInput): Buffer {
     throw new UsageError(`the MTU to announce must be from ${MIN_MTU[fam]} to 65535 for IPv${fam}, got ${input.mtu}`);
   }
   const quoted = quoteFor(input);
-  return fam === 4
-    ? icmpv4.encode({ kind: 'destUnreachable', code: 4, nextHopMtu: input.mtu, quoted })
-    : icmpv6.encode({ kind: 'packetTooBig', code: 0, mtu: input.mtu, quoted });
+  return encodePtb({ family: fam, mtu: input.mtu, quoted });
 }

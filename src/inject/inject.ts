@@ -17,11 +17,10 @@ import { resolveTarget } from '../sock/resolve.js';
 import { MIN_MTU, type Family } from '../wire/facts.js';
 import { c, native } from '../sock/binding.js';
 import { ProbeSocket } from '../sock/socket.js';
-import * as icmpv4 from '../wire/icmpv4.js';
-import * as icmpv6 from '../wire/icmpv6.js';
 import * as ipv4 from '../wire/ipv4.js';
 import * as ipv6 from '../wire/ipv6.js';
 import { IPPROTO_ICMP, IPPROTO_ICMPV6 } from '../wire/protocols.js';
+import { encodePtb } from '../wire/ptb.js';
 import { encodeInet } from '../wire/sockaddr.js';
 import { buildOriginal, quoteOf, tooBigLength, type QuoteProto } from './original.js';
 
@@ -115,11 +114,11 @@ export function buildPtb(p: {
   const quoted = quoteOf(original, p.family);
   let packet: Buffer;
   if (p.family === 4) {
-    const icmp = icmpv4.encode({ kind: 'destUnreachable', code: 4, nextHopMtu: p.mtu, quoted });
+    const icmp = encodePtb({ family: 4, mtu: p.mtu, quoted });
     const ip = ipv4.encode({ dscp: 0, ecn: 0, totalLength: 20 + icmp.length, id: 0, df: false, mf: false, fragmentOffset: 0, ttl: 64, protocol: IPPROTO_ICMP, src: p.from, dst: p.target, options: Buffer.alloc(0) });
     packet = Buffer.concat([ip, icmp]);
   } else {
-    const icmp = icmpv6.encode({ kind: 'packetTooBig', code: 0, mtu: p.mtu, quoted }, undefined, 0, { src: p.from, dst: p.target });
+    const icmp = encodePtb({ family: 6, mtu: p.mtu, quoted, pseudo: { src: p.from, dst: p.target } });
     const ip = ipv6.encode({ trafficClass: 0, flowLabel: 0, payloadLength: icmp.length, hopLimit: 255, src: p.from, dst: p.target, extensions: [], protocol: IPPROTO_ICMPV6 });
     packet = Buffer.concat([ip, icmp]);
   }

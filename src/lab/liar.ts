@@ -30,6 +30,7 @@ import * as icmpv4 from '../wire/icmpv4.js';
 import * as icmpv6 from '../wire/icmpv6.js';
 import * as ipv4 from '../wire/ipv4.js';
 import * as ipv6 from '../wire/ipv6.js';
+import { encodePtb } from '../wire/ptb.js';
 import { encodeInet } from '../wire/sockaddr.js';
 import { ifindex } from './config.js';
 import type { Lab } from './lab.js';
@@ -161,7 +162,7 @@ export class Liar extends EventEmitter<{ lie: [Lie]; error: [Error] }> {
     if (this.#opts.own.includes(h.dst)) return;
     const quoted = packet.subarray(0, Math.min(packet.length, QUOTE[4]));
     const mtu = this.#opts.mtu!;
-    this.#raw[4].send(icmpv4.encode({ kind: 'destUnreachable', code: 4, nextHopMtu: mtu, quoted }), { address: h.src });
+    this.#raw[4].send(encodePtb({ family: 4, mtu, quoted }), { address: h.src });
     this.#told({ family: 4, to: h.src, dst: h.dst, size: h.totalLength, mtu });
   }
 
@@ -173,7 +174,7 @@ export class Liar extends EventEmitter<{ lie: [Lie]; error: [Error] }> {
     const quoted = packet.subarray(0, Math.min(packet.length, QUOTE[6]));
     // The kernel fills in the ICMPv6 checksum on a raw ICMPv6 socket.
     const mtu = this.#opts.mtu!;
-    this.#raw[6].send(icmpv6.encode({ kind: 'packetTooBig', code: 0, mtu, quoted }), { address: h.src });
+    this.#raw[6].send(encodePtb({ family: 6, mtu, quoted }), { address: h.src });
     this.#told({ family: 6, to: h.src, dst: h.dst, size, mtu });
   }
 

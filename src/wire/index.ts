@@ -10,6 +10,7 @@ export * as icmpv6 from './icmpv6.js';
 export * as ipv4 from './ipv4.js';
 export * as ipv6 from './ipv6.js';
 export * as protocols from './protocols.js';
+export * as ptb from './ptb.js';
 export * as quote from './quote.js';
 export * as tcp from './tcp.js';
 export * as udp from './udp.js';
