@@ -8,8 +8,8 @@
 // (which never expires) is not mistaken for one.
 import { SystemCallError } from '../errors.js';
 import { resolveTarget } from '../sock/resolve.js';
+import { routePathMtu } from '../sock/route.js';
 import type { Family } from '../wire/facts.js';
-import { ProbeSocket } from '../sock/socket.js';
 import * as nl from '../wire/netlink.js';
 import { linkNames, type LinkInfo } from './links.js';
 import { NetlinkSocket } from './netlink-socket.js';
@@ -143,25 +143,10 @@ export async function lookupCache(host: string, opts: CacheOptions = {}): Promis
     device: link?.name ?? null,
     deviceMtu: link?.mtu ?? null,
     routeMtu: c === null && metricMtu !== undefined ? metricMtu : null,
-    socketMtu: socketPathMtu(address, family),
+    // IP_MTU on a connected UDP socket (seed 001 reads it after the PTB arrived); null when no
+    // route: the netlink answer already says so.
+    socketMtu: routePathMtu(address, family),
   };
-}
-
-/**
- * IP_MTU on a UDP socket connected to the address. connect() sends nothing; it only binds the route
- * (and any PMTU exception) to the socket — which is why seed 001 reads it after the PTB arrived.
- */
-function socketPathMtu(address: string, family: Family): number | null {
-  let s: ProbeSocket | undefined;
-  try {
-    s = ProbeSocket.open('udp', family);
-    s.connect(address, 9);
-    return s.pathMtu();
-  } catch {
-    return null; // no route: the netlink answer already says so
-  } finally {
-    s?.close();
-  }
 }
 
 /** readCache() lists every cached PMTU; readCache(host) looks one destination up. */

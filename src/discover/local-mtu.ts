@@ -2,12 +2,12 @@
 // larger than that interface is refused locally (EMSGSIZE) and the error queue carries the interface
 // MTU — nothing is put on the wire. Needs no privilege. PROBE mode uses the device MTU, not the
 // kernel's cached PMTU, so an earlier run cannot bias it.
+import { DISCARD_PORT, routePathMtu } from '../sock/route.js';
 import { ProbeSocket } from '../sock/socket.js';
 import { IP_HEADER, type Family } from '../wire/facts.js';
 
-/** Largest IP packet (65535), and the discard port: the datagram is meant to be refused before sending. */
+/** Largest IP packet (65535); sent to the discard port: the datagram is meant to be refused before sending. */
 const MAX_PACKET = 65535;
-const DISCARD_PORT = 9;
 
 export function interfaceMtu(address: string, family: Family): number {
   const sock = ProbeSocket.open('udp', family);
@@ -33,13 +33,5 @@ export function interfaceMtu(address: string, family: Family): number {
  * or a stale cached value (kernel believes less). Null when the socket cannot be connected.
  */
 export function kernelPathMtu(address: string, family: Family): number | null {
-  const sock = ProbeSocket.open('udp', family);
-  try {
-    sock.connect(address, DISCARD_PORT);
-    return sock.pathMtu();
-  } catch {
-    return null;
-  } finally {
-    sock.close();
-  }
+  return routePathMtu(address, family);
 }

@@ -11,12 +11,11 @@
 // compute against that source.
 import { isIP } from 'node:net';
 import { constants as osConstants, networkInterfaces } from 'node:os';
-import { kernelPathMtu } from '../discover/local-mtu.js';
 import { PermissionError, SystemCallError, UsageError } from '../errors.js';
 import { resolveTarget } from '../sock/resolve.js';
+import { routePathMtu, routeSource } from '../sock/route.js';
 import { MIN_MTU, type Family } from '../wire/facts.js';
 import { c, native } from '../sock/binding.js';
-import { ProbeSocket } from '../sock/socket.js';
 import * as ipv4 from '../wire/ipv4.js';
 import * as ipv6 from '../wire/ipv6.js';
 import { IPPROTO_ICMP, IPPROTO_ICMPV6 } from '../wire/protocols.js';
@@ -79,13 +78,7 @@ function checkPort(name: string, v: number | undefined): void {
 
 /** Our source address towards the target: what the kernel would pick (connect() sends nothing). */
 function localSourceFor(address: string, family: Family): string {
-  const s = ProbeSocket.open('udp', family);
-  try {
-    s.connect(address, 9);
-    return s.localAddress().address;
-  } finally {
-    s.close();
-  }
+  return routeSource(address, family);
 }
 
 /** Build the PTB packet (no I/O): exported for tests and for `--dry-run`-like inspection. */
@@ -217,13 +210,13 @@ function effectWarning(target: string, about: string, mtu: number, family: Famil
   const ignoredAbove = (current: number): boolean => (family === 4 ? honoured > current : honoured >= current);
   const undo = `undo there with: pathmtu cache --flush ${about}`;
   if (isLocalAddress(target, family)) {
-    const current = kernelPathMtu(about, family);
+    const current = routePathMtu(about, family);
     if (current !== null && ignoredAbove(current)) {
       return `Linux ignores a PTB that does not lower the MTU it uses: ${target} (this host) sends to ${about} with MTU ${current}, so MTU ${mtu} changes nothing`;
     }
     return `${target} (this host) will use MTU ${honoured} towards ${about} for about 10 minutes (${undo})`;
   }
-  const here = kernelPathMtu(target, family);
+  const here = routePathMtu(target, family);
   if (here !== null && ignoredAbove(here)) {
     return `MTU ${mtu} is above this host's route MTU towards ${target} (${here}): Linux ignores a PTB that does not lower the MTU it uses, so unless ${target}'s own route to ${about} allows more than ${mtu}, it changes nothing`;
   }

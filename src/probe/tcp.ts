@@ -19,6 +19,7 @@
 // stronger check anyway.
 import { randomInt } from './random.js';
 import { DecodeError, UsageError } from '../errors.js';
+import { routeSource } from '../sock/route.js';
 import { ProbeSocket, type ErrQueueEntry, type Message } from '../sock/socket.js';
 import * as ipv4 from '../wire/ipv4.js';
 import * as tcp from '../wire/tcp.js';
@@ -120,13 +121,7 @@ export class TcpProber extends Prober {
     if (this.#source !== undefined) return this.#source;
     let src = this.#sources.get(dst);
     if (src === undefined) {
-      const u = ProbeSocket.open('udp', this.family);
-      try {
-        u.connect(dst, this.port);
-        src = u.localAddress().address;
-      } finally {
-        u.close();
-      }
+      src = routeSource(dst, this.family, this.port);
       this.#sources.set(dst, src);
     }
     return src;
