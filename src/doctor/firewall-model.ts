@@ -8,6 +8,8 @@
 // the base chain's policy. A condition the evaluator cannot decide (a source address, an input
 // interface, a rate limit) makes the answer "maybe" instead of a guess.
 import type { Family } from '../wire/facts.js';
+import { ICMP6_PACKET_TOO_BIG, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED } from '../wire/icmp-types.js';
+import { IPPROTO_ICMP, IPPROTO_ICMPV6 } from '../wire/protocols.js';
 
 /** The packet whose fate we ask about: a PTB arriving for a flow this host started. */
 export interface PtbPacket {
@@ -19,9 +21,9 @@ export interface PtbPacket {
 }
 
 /** IPv4: destination unreachable (3), fragmentation needed and DF set (4) — RFC 1191. */
-export const FRAG_NEEDED: PtbPacket = { family: 4, l4proto: 1, type: 3, code: 4 };
+export const FRAG_NEEDED: PtbPacket = { family: 4, l4proto: IPPROTO_ICMP, type: ICMP_DEST_UNREACH, code: ICMP_FRAG_NEEDED };
 /** IPv6: packet too big (2), code 0 — RFC 8201. */
-export const PACKET_TOO_BIG: PtbPacket = { family: 6, l4proto: 58, type: 2, code: 0 };
+export const PACKET_TOO_BIG: PtbPacket = { family: 6, l4proto: IPPROTO_ICMPV6, type: ICMP6_PACKET_TOO_BIG, code: 0 };
 
 /**
  * Three-valued truth of a rule's condition for the packet. A PTB for our own flow is conntrack

@@ -28,8 +28,10 @@ import { c, native } from '../sock/binding.js';
 import { ProbeSocket } from '../sock/socket.js';
 import * as icmpv4 from '../wire/icmpv4.js';
 import * as icmpv6 from '../wire/icmpv6.js';
+import { ICMP6_DST_UNREACH_NOPORT, ICMP6_ECHO_REQUEST, ICMP_ECHO_REQUEST, ICMP_PORT_UNREACH } from '../wire/icmp-types.js';
 import * as ipv4 from '../wire/ipv4.js';
 import * as ipv6 from '../wire/ipv6.js';
+import { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_UDP } from '../wire/protocols.js';
 import { encodePtb } from '../wire/ptb.js';
 import { encodeInet } from '../wire/sockaddr.js';
 import { ifindex } from './config.js';
@@ -76,8 +78,6 @@ export interface Lie {
   mtu: number;
 }
 
-const ETH_P_IP = 0x0800;
-const ETH_P_IPV6 = 0x86dd;
 /** Enough to quote what an ICMP error may carry: 576 bytes in all (IPv4), 1280 (IPv6). */
 const SNAPLEN = 1280;
 const QUOTE = { 4: 576 - 20 - 8, 6: 1280 - 40 - 8 } as const;
@@ -141,10 +141,10 @@ export class Liar extends EventEmitter<{ lie: [Lie]; error: [Error] }> {
   #onFrame(f: Frame): void {
     if (f.link.pktType !== PACKET_HOST) return; // only what arrives for this router to route
     try {
-      if (f.link.protocol === ETH_P_IP) {
+      if (f.link.protocol === c('ETH_P_IP')) {
         if (this.#opts.mtu !== undefined) this.#maybeLie4(f.data);
         if (this.#spoof !== null) this.#maybeForge(4, f.data);
-      } else if (f.link.protocol === ETH_P_IPV6) {
+      } else if (f.link.protocol === c('ETH_P_IPV6')) {
         if (this.#opts.mtu !== undefined) this.#maybeLie6(f.data);
         if (this.#spoof !== null) this.#maybeForge(6, f.data);
       }
@@ -186,20 +186,20 @@ export class Liar extends EventEmitter<{ lie: [Lie]; error: [Error] }> {
     const size = family === 4 ? (h as ipv4.DecodedIpv4Header).totalLength : (h as ipv6.DecodedIpv6Header).payloadLength + ipv6.HEADER_LENGTH;
     const ttl = family === 4 ? (h as ipv4.DecodedIpv4Header).ttl : (h as ipv6.DecodedIpv6Header).hopLimit;
     if (ttl <= 1 || size <= (f.above ?? 0) || this.#opts.own.includes(h.dst)) return;
-    const wanted = f.protocol === 'udp' ? 17 : family === 4 ? 1 : 58;
+    const wanted = f.protocol === 'udp' ? IPPROTO_UDP : family === 4 ? IPPROTO_ICMP : IPPROTO_ICMPV6;
     if (h.protocol !== wanted) return;
     const transport = packet.subarray(headerLength);
-    if (f.protocol === 'echo' && transport[0] !== (family === 4 ? 8 : 128)) return; // echo requests only
+    if (f.protocol === 'echo' && transport[0] !== (family === 4 ? ICMP_ECHO_REQUEST : ICMP6_ECHO_REQUEST)) return; // echo requests only
     const quoted = packet.subarray(0, Math.min(packet.length, headerLength + (f.quoteBytes ?? 8)));
-    const code = f.code ?? (family === 4 ? 3 : 4);
+    const code = f.code ?? (family === 4 ? ICMP_PORT_UNREACH : ICMP6_DST_UNREACH_NOPORT);
     let out: Buffer;
     if (family === 4) {
       const icmp = icmpv4.encode({ kind: 'destUnreachable', code, nextHopMtu: 0, quoted });
-      const ip = ipv4.encode({ dscp: 0, ecn: 0, totalLength: 20 + icmp.length, id: 0, df: false, mf: false, fragmentOffset: 0, ttl: 64, protocol: 1, src: h.dst, dst: h.src, options: Buffer.alloc(0) });
+      const ip = ipv4.encode({ dscp: 0, ecn: 0, totalLength: 20 + icmp.length, id: 0, df: false, mf: false, fragmentOffset: 0, ttl: 64, protocol: IPPROTO_ICMP, src: h.dst, dst: h.src, options: Buffer.alloc(0) });
       out = Buffer.concat([ip, icmp]);
     } else {
       const icmp = icmpv6.encode({ kind: 'destUnreachable', code, quoted }, undefined, 0, { src: h.dst, dst: h.src });
-      const ip = ipv6.encode({ trafficClass: 0, flowLabel: 0, payloadLength: icmp.length, hopLimit: 64, src: h.dst, dst: h.src, extensions: [], protocol: 58 });
+      const ip = ipv6.encode({ trafficClass: 0, flowLabel: 0, payloadLength: icmp.length, hopLimit: 64, src: h.dst, dst: h.src, extensions: [], protocol: IPPROTO_ICMPV6 });
       out = Buffer.concat([ip, icmp]);
     }
     const r = native().sendmsg(this.#spoof![family], out, encodeInet({ family, address: h.src, port: 0 }), null, 0);

@@ -10,7 +10,7 @@
 import { closeSync, existsSync, openSync, readdirSync, writeFileSync } from 'node:fs';
 import { spawn, spawnSync, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { constants as osConstants } from 'node:os';
-import { native, check } from '../sock/binding.js';
+import { c, check, native } from '../sock/binding.js';
 import { LabError } from '../errors.js';
 
 const osSignals = osConstants.signals as Record<string, number>;
@@ -48,7 +48,7 @@ export function listNetns(): string[] {
 
 let newNet: number | undefined;
 function CLONE_NEWNET(): number {
-  newNet ??= native().constants.CLONE_NEWNET ?? 0x40000000;
+  newNet ??= c('CLONE_NEWNET');
   return newNet;
 }
 

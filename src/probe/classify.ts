@@ -1,5 +1,16 @@
 // Turning the ICMP error a probe met into an Outcome, shared by every method.
-import { icmpv4CodeName, icmpv6CodeName } from '../wire/icmp-types.js';
+import {
+  ICMP6_DST_UNREACH,
+  ICMP6_PACKET_TOO_BIG,
+  ICMP6_PARAM_PROB,
+  ICMP6_TIME_EXCEEDED,
+  ICMP_DEST_UNREACH,
+  ICMP_FRAG_NEEDED,
+  ICMP_PARAMETER_PROBLEM,
+  ICMP_TIME_EXCEEDED,
+  icmpv4CodeName,
+  icmpv6CodeName,
+} from '../wire/icmp-types.js';
 import { ptbPlausibility, type Outcome } from './outcome.js';
 import type { Family } from '../wire/facts.js';
 
@@ -22,13 +33,13 @@ export interface IcmpErrorInfo {
 export function classifyIcmpError(e: IcmpErrorInfo, base: { size: number; ttl?: number }, rttMs: number): Outcome | null {
   const { family, type, code, from } = e;
   if (family === 4) {
-    if (type === 3 && code === 4) return { ...base, kind: 'tooBig', from, rttMs, nextHopMtu: e.mtu, ...ptbPlausibility(4, base.size, e.mtu) };
-    if (type === 11) return { ...base, kind: 'timeExceeded', from, rttMs };
-    if (type === 3 || type === 12) return { ...base, kind: 'unreachable', from, rttMs, icmpType: type, code, reason: icmpv4CodeName(type, code) };
+    if (type === ICMP_DEST_UNREACH && code === ICMP_FRAG_NEEDED) return { ...base, kind: 'tooBig', from, rttMs, nextHopMtu: e.mtu, ...ptbPlausibility(4, base.size, e.mtu) };
+    if (type === ICMP_TIME_EXCEEDED) return { ...base, kind: 'timeExceeded', from, rttMs };
+    if (type === ICMP_DEST_UNREACH || type === ICMP_PARAMETER_PROBLEM) return { ...base, kind: 'unreachable', from, rttMs, icmpType: type, code, reason: icmpv4CodeName(type, code) };
     return null;
   }
-  if (type === 2) return { ...base, kind: 'tooBig', from, rttMs, nextHopMtu: e.mtu, ...ptbPlausibility(6, base.size, e.mtu) };
-  if (type === 3) return { ...base, kind: 'timeExceeded', from, rttMs };
-  if (type === 1 || type === 4) return { ...base, kind: 'unreachable', from, rttMs, icmpType: type, code, reason: icmpv6CodeName(type, code) };
+  if (type === ICMP6_PACKET_TOO_BIG) return { ...base, kind: 'tooBig', from, rttMs, nextHopMtu: e.mtu, ...ptbPlausibility(6, base.size, e.mtu) };
+  if (type === ICMP6_TIME_EXCEEDED) return { ...base, kind: 'timeExceeded', from, rttMs };
+  if (type === ICMP6_DST_UNREACH || type === ICMP6_PARAM_PROB) return { ...base, kind: 'unreachable', from, rttMs, icmpType: type, code, reason: icmpv6CodeName(type, code) };
   return null;
 }

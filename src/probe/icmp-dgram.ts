@@ -12,6 +12,7 @@
 // sequence number and nonce of a probe in flight, and ignored otherwise.
 import { DecodeError } from '../errors.js';
 import type { ErrQueueEntry, Message } from '../sock/socket.js';
+import { ICMP6_ECHO_REPLY, ICMP6_ECHO_REQUEST, ICMP_ECHO_REPLY, ICMP_ECHO_REQUEST } from '../wire/icmp-types.js';
 import * as icmpv4 from '../wire/icmpv4.js';
 import * as icmpv6 from '../wire/icmpv6.js';
 import type { Outcome } from './outcome.js';
@@ -58,7 +59,7 @@ export class IcmpDgramProber extends EchoProber {
       if (err instanceof DecodeError) return this.ignore(m.from, 'ICMP message', `undecodable: ${err.message}`);
       throw err;
     }
-    if (echo === null || echo.type !== (this.family === 4 ? 0 : 129)) return this.ignore(m.from, 'ICMP message', 'not an echo reply');
+    if (echo === null || echo.type !== (this.family === 4 ? ICMP_ECHO_REPLY : ICMP6_ECHO_REPLY)) return this.ignore(m.from, 'ICMP message', 'not an echo reply');
     if (echo.id !== this.id) return this.ignore(m.from, 'echo reply', 'echo id is not ours');
     if (echo.payload.length < NONCE) return this.ignore(m.from, 'echo reply', 'payload too short to carry the nonce');
     const p = this.match(m.from, echo.seq, echo.payload.subarray(0, NONCE));
@@ -81,7 +82,7 @@ export class IcmpDgramProber extends EchoProber {
       if (err instanceof DecodeError) return this.ignore(from, what, `undecodable quote: ${err.message}`);
       throw err;
     }
-    if (echo === null || echo.type !== (this.family === 4 ? 8 : 128)) return this.ignore(from, what, 'quotes no echo request');
+    if (echo === null || echo.type !== (this.family === 4 ? ICMP_ECHO_REQUEST : ICMP6_ECHO_REQUEST)) return this.ignore(from, what, 'quotes no echo request');
     if (echo.id !== this.id) return this.ignore(from, what, 'quotes another echo id');
     const nonce = echo.payload.length > 0 ? echo.payload.subarray(0, NONCE) : null;
     const p = this.match(e.destination, echo.seq, nonce);

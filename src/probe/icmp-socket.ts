@@ -4,6 +4,17 @@ import { c } from '../sock/binding.js';
 import type { ProbeSocket } from '../sock/socket.js';
 import { canonicalIp, ipFamily, zoneOf } from '../wire/addr.js';
 import type { Family } from '../wire/facts.js';
+import {
+  ICMP6_DST_UNREACH,
+  ICMP6_ECHO_REPLY,
+  ICMP6_PACKET_TOO_BIG,
+  ICMP6_PARAM_PROB,
+  ICMP6_TIME_EXCEEDED,
+  ICMP_DEST_UNREACH,
+  ICMP_ECHO_REPLY,
+  ICMP_PARAMETER_PROBLEM,
+  ICMP_TIME_EXCEEDED,
+} from '../wire/icmp-types.js';
 
 /**
  * Destination in the socket layer's text form, without any zone: what answers are matched against
@@ -39,7 +50,10 @@ export function prepareProbeSocket(sock: ProbeSocket, family: Family, source: st
 export const RAW_RECEIVE_BUFFER = 4 << 20;
 
 /** The ICMP types a probe can meet: echo reply and the errors that quote a probe (RFC 792, RFC 4443). */
-const WANTED = { 4: [0, 3, 11, 12], 6: [1, 2, 3, 4, 129] } as const;
+const WANTED = {
+  4: [ICMP_ECHO_REPLY, ICMP_DEST_UNREACH, ICMP_TIME_EXCEEDED, ICMP_PARAMETER_PROBLEM],
+  6: [ICMP6_DST_UNREACH, ICMP6_PACKET_TOO_BIG, ICMP6_TIME_EXCEEDED, ICMP6_PARAM_PROB, ICMP6_ECHO_REPLY],
+} as const;
 
 /**
  * Let a raw ICMP socket see only the types a probe can meet (ICMP_FILTER / ICMP6_FILTER, a bit per

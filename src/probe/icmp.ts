@@ -17,6 +17,7 @@ import { randomInt } from './random.js';
 import { DecodeError, UsageError } from '../errors.js';
 import { attachFilter, icmpProgram } from '../sock/bpf.js';
 import type { Message } from '../sock/socket.js';
+import { ICMP6_ECHO_REQUEST, ICMP_ECHO_REQUEST } from '../wire/icmp-types.js';
 import * as icmpv4 from '../wire/icmpv4.js';
 import * as icmpv6 from '../wire/icmpv6.js';
 import * as ipv4 from '../wire/ipv4.js';
@@ -137,7 +138,7 @@ export class IcmpProber extends EchoProber {
     // method's probes among them) is no answer to an echo, not even a suspicious one.
     if (t !== null && t.kind !== 'icmpEcho') return;
     if (t === null) return this.ignore(m.from, what, 'quotes no ICMP echo (another protocol)');
-    if (t.type !== (this.family === 4 ? 8 : 128)) return this.ignore(m.from, what, 'quotes no echo request');
+    if (t.type !== (this.family === 4 ? ICMP_ECHO_REQUEST : ICMP6_ECHO_REQUEST)) return this.ignore(m.from, what, 'quotes no echo request');
     if (t.id !== this.id) return this.ignore(m.from, what, 'quotes another echo id');
     const p = this.match(q.dst, t.seq, t.payload.length > 0 ? t.payload.subarray(0, NONCE) : null);
     if (p === undefined) return this.ignore(m.from, what, 'matches no probe in flight (destination, sequence or nonce)');

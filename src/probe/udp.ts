@@ -4,6 +4,7 @@
 // payload, where our per-probe nonce sits. Arrival is proven by the destination's port-unreachable.
 // Measures the forward path only: the answer is a small ICMP error.
 import { ProbeSocket, type ErrQueueEntry } from '../sock/socket.js';
+import { ICMP6_DST_UNREACH, ICMP6_DST_UNREACH_NOPORT, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH } from '../wire/icmp-types.js';
 import { UsageError } from '../errors.js';
 import { classifyIcmpError } from './classify.js';
 import { canonicalDestination, sendAddress } from './icmp-socket.js';
@@ -88,7 +89,9 @@ export class UdpProber extends Prober {
     const unproven = unprovenQuote(Math.min(e.payload.length, NONCE_LENGTH));
     // The destination's own port-unreachable is our proof of arrival — only when it quotes the
     // whole nonce: ports and addresses are there for anyone on the path to copy.
-    const portUnreachable = family === 4 ? e.type === 3 && e.code === 3 : e.type === 1 && e.code === 4;
+    const portUnreachable = family === 4
+      ? e.type === ICMP_DEST_UNREACH && e.code === ICMP_PORT_UNREACH
+      : e.type === ICMP6_DST_UNREACH && e.code === ICMP6_DST_UNREACH_NOPORT;
     if (portUnreachable && from === p.destination && unproven !== undefined) {
       this.ignore(from, 'port unreachable from the target', `${unproven}: no proof of delivery`);
       return;

@@ -7,6 +7,7 @@ import { bytesToIp, writeIp } from './addr.js';
 import { checkInt, need, target } from './bounds.js';
 import { checksum, verify } from './checksum.js';
 import { bodyLength, splitBody, writeBody, type IcmpExtension, type IcmpExtensionInput } from './icmp-extension.js';
+import { ICMP_DEST_UNREACH, ICMP_ECHO_REPLY, ICMP_ECHO_REQUEST, ICMP_PARAMETER_PROBLEM, ICMP_REDIRECT, ICMP_TIME_EXCEEDED } from './icmp-types.js';
 
 export const HEADER_LENGTH = 8;
 
@@ -75,12 +76,12 @@ export type DecodedIcmpv4 = Icmpv4Message<IcmpExtension> & {
 };
 
 const TYPE_OF = {
-  echoReply: 0,
-  destUnreachable: 3,
-  redirect: 5,
-  echoRequest: 8,
-  timeExceeded: 11,
-  parameterProblem: 12,
+  echoReply: ICMP_ECHO_REPLY,
+  destUnreachable: ICMP_DEST_UNREACH,
+  redirect: ICMP_REDIRECT,
+  echoRequest: ICMP_ECHO_REQUEST,
+  timeExceeded: ICMP_TIME_EXCEEDED,
+  parameterProblem: ICMP_PARAMETER_PROBLEM,
 } as const;
 
 export function typeOf(m: Icmpv4Message<unknown>): number {
@@ -155,22 +156,22 @@ export function decode(buf: Buffer, offset = 0): DecodedIcmpv4 {
   const body = Buffer.from(buf.subarray(o + 8));
   decode.bytes = buf.length - o;
   switch (type) {
-    case 0:
-    case 8:
-      return { kind: type === 8 ? 'echoRequest' : 'echoReply', type, code, checksum, checksumValid, id: buf.readUInt16BE(o + 4), seq: buf.readUInt16BE(o + 6), payload: body };
-    case 3: {
+    case ICMP_ECHO_REPLY:
+    case ICMP_ECHO_REQUEST:
+      return { kind: type === ICMP_ECHO_REQUEST ? 'echoRequest' : 'echoReply', type, code, checksum, checksumValid, id: buf.readUInt16BE(o + 4), seq: buf.readUInt16BE(o + 6), payload: body };
+    case ICMP_DEST_UNREACH: {
       const { quoted, extension } = splitBody(body, buf[o + 5], 4);
       return { kind: 'destUnreachable', type, code, checksum, checksumValid, nextHopMtu: buf.readUInt16BE(o + 6), quoted, extension };
     }
-    case 11: {
+    case ICMP_TIME_EXCEEDED: {
       const { quoted, extension } = splitBody(body, buf[o + 5], 4);
       return { kind: 'timeExceeded', type, code, checksum, checksumValid, quoted, extension };
     }
-    case 12: {
+    case ICMP_PARAMETER_PROBLEM: {
       const { quoted, extension } = splitBody(body, buf[o + 5], 4);
       return { kind: 'parameterProblem', type, code, checksum, checksumValid, pointer: buf[o + 4], quoted, extension };
     }
-    case 5:
+    case ICMP_REDIRECT:
       return { kind: 'redirect', type, code, checksum, checksumValid, gateway: bytesToIp(buf, o + 4, 4), quoted: body };
     default:
       return { kind: 'other', type, code, checksum, checksumValid, rest: Buffer.from(buf.subarray(o + 4, o + 8)), payload: body };

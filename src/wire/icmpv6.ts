@@ -9,6 +9,7 @@ import { bytesToIp, writeIp } from './addr.js';
 import { checkInt, need, target } from './bounds.js';
 import { checksum, sum } from './checksum.js';
 import { bodyLength, splitBody, writeBody, type IcmpExtension, type IcmpExtensionInput } from './icmp-extension.js';
+import { ICMP6_DST_UNREACH, ICMP6_ECHO_REPLY, ICMP6_ECHO_REQUEST, ICMP6_PACKET_TOO_BIG, ICMP6_PARAM_PROB, ICMP6_TIME_EXCEEDED, ND_REDIRECT } from './icmp-types.js';
 import { IPPROTO_ICMPV6 } from './protocols.js';
 import { pseudoSum, type PseudoHeader } from './pseudo.js';
 
@@ -90,13 +91,13 @@ export type DecodedIcmpv6 = Icmpv6Message<IcmpExtension> & {
 };
 
 const TYPE_OF = {
-  destUnreachable: 1,
-  packetTooBig: 2,
-  timeExceeded: 3,
-  parameterProblem: 4,
-  echoRequest: 128,
-  echoReply: 129,
-  redirect: 137,
+  destUnreachable: ICMP6_DST_UNREACH,
+  packetTooBig: ICMP6_PACKET_TOO_BIG,
+  timeExceeded: ICMP6_TIME_EXCEEDED,
+  parameterProblem: ICMP6_PARAM_PROB,
+  echoRequest: ICMP6_ECHO_REQUEST,
+  echoReply: ICMP6_ECHO_REPLY,
+  redirect: ND_REDIRECT,
 } as const;
 
 export function typeOf(m: Icmpv6Message<unknown>): number {
@@ -185,22 +186,22 @@ export function decode(buf: Buffer, offset = 0, pseudo?: PseudoHeader): DecodedI
   const body = Buffer.from(buf.subarray(o + 8));
   decode.bytes = buf.length - o;
   switch (type) {
-    case 128:
-    case 129:
-      return { kind: type === 128 ? 'echoRequest' : 'echoReply', type, code, checksum, checksumValid, id: buf.readUInt16BE(o + 4), seq: buf.readUInt16BE(o + 6), payload: body };
-    case 1: {
+    case ICMP6_ECHO_REQUEST:
+    case ICMP6_ECHO_REPLY:
+      return { kind: type === ICMP6_ECHO_REQUEST ? 'echoRequest' : 'echoReply', type, code, checksum, checksumValid, id: buf.readUInt16BE(o + 4), seq: buf.readUInt16BE(o + 6), payload: body };
+    case ICMP6_DST_UNREACH: {
       const { quoted, extension } = splitBody(body, buf[o + 4], 8);
       return { kind: 'destUnreachable', type, code, checksum, checksumValid, quoted, extension };
     }
-    case 2:
+    case ICMP6_PACKET_TOO_BIG:
       return { kind: 'packetTooBig', type, code, checksum, checksumValid, mtu: buf.readUInt32BE(o + 4), quoted: body };
-    case 3: {
+    case ICMP6_TIME_EXCEEDED: {
       const { quoted, extension } = splitBody(body, buf[o + 4], 8);
       return { kind: 'timeExceeded', type, code, checksum, checksumValid, quoted, extension };
     }
-    case 4:
+    case ICMP6_PARAM_PROB:
       return { kind: 'parameterProblem', type, code, checksum, checksumValid, pointer: buf.readUInt32BE(o + 4), quoted: body };
-    case 137:
+    case ND_REDIRECT:
       need(buf, o, 40, 'ICMPv6 redirect');
       return {
         kind: 'redirect',

@@ -8,6 +8,7 @@ import { DecodeError } from '../errors.js';
 import { bytesToIp } from './addr.js';
 import { need } from './bounds.js';
 import { verify } from './checksum.js';
+import { ICMP6_ECHO_REPLY, ICMP6_ECHO_REQUEST, ICMP_ECHO_REPLY, ICMP_ECHO_REQUEST } from './icmp-types.js';
 import { walkExtensions, type FragmentExtension } from './ipv6.js';
 import { IPPROTO_FRAGMENT, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP } from './protocols.js';
 
@@ -162,7 +163,7 @@ function decodeTransport(t: Buffer, family: 4 | 6, protocol: number): QuotedTran
   }
   if ((family === 4 && protocol === IPPROTO_ICMP) || (family === 6 && protocol === IPPROTO_ICMPV6)) {
     const type = t[0];
-    const echo = family === 4 ? type === 8 || type === 0 : type === 128 || type === 129;
+    const echo = family === 4 ? type === ICMP_ECHO_REQUEST || type === ICMP_ECHO_REPLY : type === ICMP6_ECHO_REQUEST || type === ICMP6_ECHO_REPLY;
     if (!echo) return { kind: 'icmp', type, code: t[1] };
     return { kind: 'icmpEcho', type, code: t[1], id: t.readUInt16BE(4), seq: t.readUInt16BE(6), payload: Buffer.from(t.subarray(8)) };
   }
