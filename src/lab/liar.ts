@@ -19,6 +19,7 @@
 // Two ways to run it: Liar.open() in this process (inside a namespace entered with lab.enter()),
 // or startLiar(), which starts it as its own process in the router's namespace — a router that
 // lies no matter what the tracing process does. A RouterSpec with liePtb gets one at Lab.create().
+import type { ChildProcess, SpawnOptions } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DecodeError, LabError, SystemCallError } from '../errors.js';
@@ -35,8 +36,7 @@ import { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_UDP } from '../wire/protocols.js'
 import { encodePtb } from '../wire/ptb.js';
 import { encodeInet } from '../wire/sockaddr.js';
 import { ifindex } from './config.js';
-import type { Lab } from './lab.js';
-import type { PtbLie } from './spec.js';
+import type { PtbLie, Side } from './spec.js';
 
 /** The next-hop MTU to claim, and above which size (RouterSpec.liePtb). */
 export type LieSpec = PtbLie;
@@ -230,10 +230,19 @@ export interface LiarProcess {
 const READY_MS = 15_000;
 
 /**
+ * What startLiar needs of a lab: its routers' addresses and a way to run a process in one of its
+ * nodes. A Lab is one; declared here so liar.ts need not import lab.ts, which imports liar.ts.
+ */
+export interface LiarHost {
+  routerAddress(index: number, family: Family, side: Side): string;
+  spawn(node: string, argv: string[], opts?: SpawnOptions): ChildProcess;
+}
+
+/**
  * Start a lying router process in router `index` (1-based) of a lab. Resolves once it is watching.
  * The process is the lab's child: lab.destroy() kills it if stop() was never called.
  */
-export async function startLiar(lab: Lab, index: number, spec: LiarSpec): Promise<LiarProcess> {
+export async function startLiar(lab: LiarHost, index: number, spec: LiarSpec): Promise<LiarProcess> {
   const node = `r${index}`;
   const own = [4, 6].flatMap((f) => [lab.routerAddress(index, f as Family, 'in'), lab.routerAddress(index, f as Family, 'out')]);
   const opts: LiarOptions = { ...spec, ifindex: ifindex(index - 1, 'right'), own };
