@@ -5,7 +5,7 @@
 import { c, native } from '../sock/binding.js';
 import * as nl from '../wire/netlink.js';
 import { encodeNetlink } from '../wire/sockaddr.js';
-import type { Family } from '../probe/outcome.js';
+import type { Family } from '../wire/facts.js';
 
 const SEQ = 1;
 /** One RTM_NEWROUTE: rtmsg and a handful of attributes, well under this. */

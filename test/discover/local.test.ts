@@ -8,7 +8,7 @@ import { discover, type DiscoverEvent, type DiscoverResult } from '../../src/dis
 import { isLocalDestination } from '../../src/discover/local-route.js';
 import type { Lab } from '../../src/lab/lab.js';
 import { labTest } from '../../src/lab/testing.js';
-import type { Family } from '../../src/probe/outcome.js';
+import type { Family } from '../../src/wire/facts.js';
 
 const cli = fileURLToPath(new URL('../../bin/pathmtu.js', import.meta.url));
 /** lo's MTU is 65536: IPv4's 16-bit total length caps a packet at 65535, IPv6 carries 40 + 65535. */
