@@ -53,20 +53,6 @@ export interface CacheOptions {
   timeoutMs?: number;
 }
 
-const routeRequest = (family: Family, flags: number, dst?: string): Buffer =>
-  nl.encodeRoute({
-    family,
-    dstLen: dst === undefined ? 0 : family === 4 ? 32 : 128,
-    srcLen: 0,
-    tos: 0,
-    table: 0,
-    protocol: 0,
-    scope: 0,
-    type: 0,
-    flags,
-    ...(dst !== undefined ? { dst } : {}),
-  });
-
 /** A cached PMTU in a route message: RTM_F_CLONED, an MTU metric and a running expiry. */
 export function cachedPmtu(r: nl.RouteMessage): { mtu: number; expiresSec: number } | null {
   const mtu = r.metrics?.[nl.RTAX_MTU];
@@ -88,7 +74,7 @@ export async function listCache(opts: CacheOptions = {}): Promise<CacheEntry[]> 
   let names: Map<number, LinkInfo>;
   try {
     for (const family of families) {
-      const msgs = await sock.request(nl.RTM_GETROUTE, nl.NLM_F_DUMP, routeRequest(family, nl.RTM_F_CLONED), opts);
+      const msgs = await sock.request(nl.RTM_GETROUTE, nl.NLM_F_DUMP, nl.encodeRouteQuery(family, nl.RTM_F_CLONED), opts);
       for (const m of msgs) if (m.type === nl.RTM_NEWROUTE) routes.push(nl.decodeRoute(m.payload));
     }
     names = await linkNames(sock, opts);
@@ -119,7 +105,7 @@ export async function lookupCache(host: string, opts: CacheOptions = {}): Promis
   let r: nl.RouteMessage | undefined;
   let link: LinkInfo | undefined;
   try {
-    const msgs = await sock.request(nl.RTM_GETROUTE, 0, routeRequest(family, 0, address), opts).catch((err: unknown) => {
+    const msgs = await sock.request(nl.RTM_GETROUTE, 0, nl.encodeRouteQuery(family, 0, address), opts).catch((err: unknown) => {
       // No route at all: nothing can be cached for it either.
       if (err instanceof SystemCallError && (err.code === 'ENETUNREACH' || err.code === 'EHOSTUNREACH')) return [];
       throw err;

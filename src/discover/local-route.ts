@@ -23,18 +23,7 @@ export function isLocalDestination(address: string, family: Family): boolean {
     const n = native();
     fd = n.socket(c('AF_NETLINK'), c('SOCK_RAW'), c('NETLINK_ROUTE'));
     if (fd < 0) return false;
-    const payload = nl.encodeRoute({
-      family,
-      dstLen: family === 4 ? 32 : 128,
-      srcLen: 0,
-      tos: 0,
-      table: 0,
-      protocol: 0,
-      scope: 0,
-      type: 0,
-      flags: 0,
-      dst: address,
-    });
+    const payload = nl.encodeRouteQuery(family, 0, address);
     const msg = nl.encode({ type: nl.RTM_GETROUTE, flags: nl.NLM_F_REQUEST, seq: SEQ, pid: 0, payload });
     if (n.sendmsg(fd, msg, encodeNetlink(0, 0), null, 0) < 0) return false;
     const r = n.recvmsg(fd, RECV_BUFFER, 0, 0);

@@ -362,6 +362,25 @@ export function encodeRoute(r: RouteMessage): Buffer {
   return b;
 }
 
+/**
+ * The payload of an RTM_GETROUTE request: the route to `dst` (a host route lookup, as `ip route get`
+ * does), or with no `dst` a whole-table request (e.g. a dump with RTM_F_CLONED for the PMTU cache).
+ */
+export function encodeRouteQuery(family: 4 | 6, flags: number, dst?: string): Buffer {
+  return encodeRoute({
+    family,
+    dstLen: dst === undefined ? 0 : family === 4 ? 32 : 128,
+    srcLen: 0,
+    tos: 0,
+    table: 0,
+    protocol: 0,
+    scope: 0,
+    type: 0,
+    flags,
+    ...(dst !== undefined ? { dst } : {}),
+  });
+}
+
 function addrAttr(a: RtAttr, family: 4 | 6, name: string): string {
   const want = family === 4 ? 4 : 16;
   if (a.data.length !== want) throw new DecodeError(name, `${a.data.length} bytes for an IPv${family} address`, 0);
