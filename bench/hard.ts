@@ -12,8 +12,7 @@ import type { PathSpec } from '../src/lab/spec.js';
 import type { Family } from '../src/wire/facts.js';
 import { median, seconds } from './lib/stats.js';
 import { table } from './lib/table.js';
-import { ROOT, TOOLS, TimedOut, type Tool, type ToolOutput } from './lib/tools.js';
-import type { Exec } from './lib/dfping.js';
+import { ROOT, TOOLS, TimedOut, deadlineExec, type Tool, type ToolOutput } from './lib/tools.js';
 import { join } from 'node:path';
 
 const CLI = join(ROOT, 'bin', 'pathmtu.js');
@@ -96,14 +95,7 @@ async function once(s: HardScenario, family: Family, tool: Tool, timeoutMs: numb
     const truth = lab.expectedPmtu(family);
     const host = family === 4 ? lab.server.v4 : lab.server.v6;
     const t0 = performance.now();
-    const deadline = t0 + timeoutMs;
-    const exec: Exec = async (argv) => {
-      const left = deadline - performance.now();
-      if (left <= 0) throw new TimedOut(timeoutMs);
-      const r = await lab.exec('client', argv, { timeoutMs: Math.ceil(left) });
-      if (performance.now() >= deadline) throw new TimedOut(timeoutMs);
-      return r;
-    };
+    const exec = deadlineExec(lab, timeoutMs);
     let out: ToolOutput | null = null;
     let timedOut = false;
     try {

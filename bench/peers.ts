@@ -12,11 +12,10 @@ import { cpus, release } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Lab } from '../src/lab/index.js';
-import type { Exec } from './lib/dfping.js';
 import { SCENARIOS, hopsCorrect, hopsText, truthOf, type Scenario, type Truth } from './lib/scenarios.js';
 import { median, seconds, speedup } from './lib/stats.js';
 import { table } from './lib/table.js';
-import { ROOT, TOOLS, TimedOut, type Role, type Tool, type ToolId, type ToolOutput } from './lib/tools.js';
+import { ROOT, TOOLS, TimedOut, deadlineExec, type Role, type Tool, type ToolId, type ToolOutput } from './lib/tools.js';
 
 export interface PeersOptions {
   /** Repetitions per scenario and tool (slow peers in black-hole scenarios run once). Default 3. */
@@ -76,14 +75,7 @@ async function measureOnce(scenario: Scenario, tool: Tool, rep: number, timeoutM
     const host = scenario.family === 4 ? lab.server.v4 : lab.server.v6;
     await scenario.prepare?.(lab, scenario.family);
     const t0 = performance.now();
-    const deadline = t0 + timeoutMs;
-    const exec: Exec = async (argv) => {
-      const left = deadline - performance.now();
-      if (left <= 0) throw new TimedOut(timeoutMs);
-      const r = await lab.exec('client', argv, { timeoutMs: Math.ceil(left) });
-      if (performance.now() >= deadline) throw new TimedOut(timeoutMs);
-      return r;
-    };
+    const exec = deadlineExec(lab, timeoutMs);
     let output: ToolOutput | null = null;
     let said: string;
     let timedOut = false;

@@ -4,6 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Lab } from '../../src/lab/index.js';
 import type { Family } from '../../src/wire/facts.js';
 import type { HopSense } from './scenarios.js';
 import { dfPingSearch, type Exec } from './dfping.js';
@@ -52,6 +53,18 @@ export class TimedOut extends Error {
   constructor(readonly afterMs: number) {
     super(`timed out after ${Math.round(afterMs / 1000)} s`);
   }
+}
+
+/** Runs commands in the lab's client namespace, all of them within one deadline (TimedOut past it). */
+export function deadlineExec(lab: Lab, timeoutMs: number): Exec {
+  const deadline = performance.now() + timeoutMs;
+  return async (argv) => {
+    const left = deadline - performance.now();
+    if (left <= 0) throw new TimedOut(timeoutMs);
+    const r = await lab.exec('client', argv, { timeoutMs: Math.ceil(left) });
+    if (performance.now() >= deadline) throw new TimedOut(timeoutMs);
+    return r;
+  };
 }
 
 function missing(binary: string, pkg: string): string | undefined {
