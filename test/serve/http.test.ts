@@ -3,9 +3,9 @@
 // Probes here go to loopback only (127.0.0.0/8). 1,000 concurrent requests: prometheus.test.ts (the
 // lab gives probes that last long enough to overlap).
 import assert from 'node:assert/strict';
-import { request } from 'node:http';
 import { after, before, test } from 'node:test';
 import { buildConfig, Exporter, parseConfig } from '../../src/serve/index.js';
+import { httpGet } from './http-get.js';
 
 let exporter: Exporter;
 let base: string;
@@ -22,18 +22,7 @@ before(async () => {
 after(() => exporter.close());
 
 /** A raw GET: the path goes out byte for byte (fetch would normalise malformed escapes). */
-function get(path: string, method = 'GET', headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, method, headers, agent: false }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
+const get = (path: string, method = 'GET', headers: Record<string, string> = {}) => httpGet(port, path, method, headers);
 
 async function probesTotal(): Promise<number> {
   const text = await (await fetch(`${base}/metrics`)).text();

@@ -6,13 +6,13 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { request } from 'node:http';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { labTest } from '../../src/lab/testing.js';
 import type { Lab } from '../../src/lab/lab.js';
 import { spawnIn } from '../../src/lab/netns.js';
 import { buildConfig, Exporter } from '../../src/serve/index.js';
+import { httpGet } from './http-get.js';
 
 const EXPORTER = '127.0.0.1:9799';
 const PROMETHEUS = '127.0.0.1:19090';
@@ -149,16 +149,5 @@ else {
     }, { timeout: 120_000 });
 }
 
-/** A GET on a fresh connection each (no pooling: the requests really are concurrent). */
-function get(port: number, url: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path: url.replace(/^http:\/\/[^/]+/, ''), agent: false }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
+/** A GET of a full URL on the exporter (a fresh connection each: the requests really are concurrent). */
+const get = (port: number, url: string) => httpGet(port, url.replace(/^http:\/\/[^/]+/, ''));
