@@ -1,6 +1,7 @@
 // pathmtu's public API: one entry point, typed.
 export { discover, type DiscoverOptions, type DiscoverResult, type DiscoverEvent, type MethodChoice, type PtbReport } from './discover/index.js';
 export { interfaceMtu, resolveTarget } from './discover/index.js';
+export { discoverMany, type DiscoverManyOptions, type ManyResult, type ManyTarget } from './discover/index.js';
 export { trace, renderTrace } from './trace/index.js';
 export type { TraceOptions, TraceResult, TraceHop, BlackHole, BogusPtb } from './trace/index.js';
 export { ping, type PingOptions, type PingResult } from './ping/index.js';

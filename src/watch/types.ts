@@ -1,0 +1,85 @@
+// The contract of the watch engine (src/watch): what `pathmtu watch` renders and `pathmtu serve`
+// exports on /metrics. The Watcher keeps each target's PMTU true over time after RFC 8899's state
+// machine (confirm at an interval, search down at once on loss of PMTU-sized probes or a validated
+// PTB, search up after the raise timer) and reports each change as a WatchEvent.
+import type { MethodChoice } from '../discover/discover.js';
+import type { MethodName } from '../probe/outcome.js';
+import type { Family } from '../wire/facts.js';
+
+export interface WatchOptions {
+  /** Seconds between confirmations of each target's PMTU (default 60). */
+  intervalS?: number;
+  /** Seconds after which a larger PMTU is tried again (RFC 8899 PMTU_RAISE_TIMER, default 600). */
+  raiseS?: number;
+  method?: MethodChoice;
+  family?: Family;
+  min?: number;
+  max?: number;
+  port?: number;
+  /** Global cap on probes per second, all targets together. */
+  ratePps?: number;
+  signal?: AbortSignal;
+}
+
+/** Why a target's PMTU (or its state) changed. */
+export type WatchReason =
+  | 'initial' // first known
+  | 'ptb' // a validated PTB / frag-needed lowered it
+  | 'black-hole' // PMTU-sized probes vanished without an ICMP error: searched down
+  | 'raise' // the raise timer's search found a larger PMTU
+  | 'unreachable' // the target stopped answering anything (or a router says unreachable)
+  | 'reachable'; // it answers again
+
+export interface WatchEvent {
+  /** ISO 8601 time of the change. */
+  time: string;
+  target: string;
+  address: string;
+  family: Family;
+  method: MethodName;
+  /** The PMTU now; null when unknown (unreachable). */
+  pmtu: number | null;
+  /** The PMTU before; null for the first event of a target. */
+  previous: number | null;
+  reason: WatchReason;
+  /** True when sizes above the PMTU vanish without an ICMP error. */
+  blackHole: boolean;
+  /** The router that sent the PTB, for reason 'ptb'. */
+  ptbFrom?: string;
+  /** Human words: "PTB 1400 from 198.18.0.2", "black hole above 1400", "raise to 1500 succeeded". */
+  detail: string;
+}
+
+/** The current state of one watched target (for the live table and /metrics). */
+export interface WatchState {
+  target: string;
+  address: string | null;
+  family: Family | null;
+  method: MethodName | null;
+  pmtu: number | null;
+  blackHole: boolean;
+  /** 'searching' until first known; then RFC 8899's phases. */
+  phase: 'searching' | 'confirming' | 'searching-down' | 'searching-up' | 'unreachable' | 'error';
+  /** ms since the epoch of the PMTU's last change (or first known). */
+  sinceMs: number | null;
+  lastEvent: WatchEvent | null;
+  changes: number;
+  probesSent: number;
+  /** Probes per second sent for this target, averaged over the last minute. */
+  probesPerSecond: number;
+  /** The last error that kept this target from being probed (unknown host...), if any. */
+  error?: string;
+}
+
+/** What src/watch exports as `Watcher` implements; `pathmtu watch` and serve use only this. */
+export interface WatcherApi {
+  /** Starts watching (resolving names, first searches); resolves when every target has been started. */
+  start(): Promise<void>;
+  /** Stops every timer and closes the sockets; resolves when nothing is left running. */
+  stop(): Promise<void>;
+  /** Adds or removes targets while running (serve's config reload). */
+  setTargets(targets: string[]): void;
+  states(): WatchState[];
+  on(event: 'change', listener: (e: WatchEvent) => void): this;
+  on(event: 'error', listener: (err: Error) => void): this;
+}
