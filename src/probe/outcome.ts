@@ -1,7 +1,6 @@
 // The probe model (DESIGN.md): a probe is (method, family, size of the whole IP packet, TTL, id);
 // its outcome is one of the variants below. Search and trace consume outcomes, never sockets.
 
-import { MIN_MTU, type Family } from '../wire/facts.js';
 
 export type MethodName = 'udp' | 'icmp' | 'icmp-dgram' | 'tcp';
 
@@ -82,13 +81,5 @@ export interface Lost extends OutcomeBase {
 export type Outcome = Delivered | TooBig | LocalTooBig | TimeExceeded | Unreachable | Lost;
 export type OutcomeKind = Outcome['kind'];
 
-/**
- * Is a reported next-hop MTU believable for a probe of `size` bytes? RFC 1191/8201: a value of 0
- * (old routers), below the protocol floor, or not smaller than the probe itself cannot be right.
- */
-export function ptbPlausibility(family: Family, size: number, nextHopMtu: number): { plausible: boolean; reason?: string } {
-  if (nextHopMtu === 0) return { plausible: false, reason: 'next-hop MTU is 0 (old router: use the plateau table)' };
-  if (nextHopMtu < MIN_MTU[family]) return { plausible: false, reason: `next-hop MTU ${nextHopMtu} is below the IPv${family} minimum ${MIN_MTU[family]}` };
-  if (nextHopMtu >= size) return { plausible: false, reason: `next-hop MTU ${nextHopMtu} is not smaller than the ${size}-byte probe` };
-  return { plausible: true };
-}
+/** The one plausibility rule for PTBs lives with the MTU floors (wire/facts.ts); re-exported here. */
+export { ptbPlausibility } from '../wire/facts.js';

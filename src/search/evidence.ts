@@ -8,6 +8,7 @@
 // back, or PTBs whose next-hop MTU cannot be trusted), with no delivery of s or larger ever.
 import type { RttEstimator } from './rtt.js';
 import { plateauBelow } from './plateaus.js';
+import { ptbPlausibility, type Family } from '../wire/facts.js';
 
 export interface ProbeRecord {
   token: number;
@@ -99,6 +100,7 @@ export interface Assessment {
 }
 
 export interface AssessInput {
+  family: Family;
   probes: readonly ProbeRecord[];
   floor: number;
   max: number;
@@ -121,12 +123,8 @@ const RATE_LIMITED_AFTER = 3;
 /** How long a token bucket may stay empty after it answered: Linux's icmp_ratelimit. */
 const BUCKET_REFILL_MS = 1000;
 
-/** Plausible as a router's statement about a probe of `size`: RFC 1191/8201 bounds. */
-export function plausibleNextHop(m: number, size: number, floor: number): boolean {
-  return m >= floor && m < size;
-}
 
-export function assess({ probes, floor, max, rtt, now, icmpExhausted: told = false, answersRateLimited = false }: AssessInput): Assessment {
+export function assess({ family, probes, floor, max, rtt, now, icmpExhausted: told = false, answersRateLimited = false }: AssessInput): Assessment {
   let lo: number | null = null;
   for (const p of probes) if (p.delivered && (lo === null || p.size > lo)) lo = p.size;
   const base = lo ?? floor - 1;
@@ -227,7 +225,7 @@ export function assess({ probes, floor, max, rtt, now, icmpExhausted: told = fal
         continue;
       }
       const m = p.tooBig.nextHopMtu;
-      const trusted = p.tooBig.plausible && plausibleNextHop(m, p.size, floor) && m >= base;
+      const trusted = p.tooBig.plausible && ptbPlausibility(family, p.size, m, floor).plausible && m >= base;
       if (trusted) ptbSettled.push(p.size);
       // Something said "too big" but its number is wrong: weak evidence, counted like a loss.
       else if (aliveAround(p)) st.failures++;
@@ -280,7 +278,7 @@ export function assess({ probes, floor, max, rtt, now, icmpExhausted: told = fal
   for (const p of probes) {
     if (!p.tooBig || p.size <= base || p.delivered) continue;
     const m = p.tooBig.nextHopMtu;
-    if (plausibleNextHop(m, p.size, floor)) {
+    if (ptbPlausibility(family, p.size, m, floor).plausible) {
       if (m >= base) claim.set(p.tooBig.from, Math.min(claim.get(p.tooBig.from) ?? Infinity, m));
     } else if (m === 0) {
       const guess = rfc1191Guess(p.size, floor);
@@ -315,7 +313,7 @@ export function assess({ probes, floor, max, rtt, now, icmpExhausted: told = fal
   for (const p of probes) {
     if (!p.tooBig || now - p.tooBig.at >= ICMP_WINDOW_MS) continue;
     const m = p.tooBig.nextHopMtu;
-    const limit = plausibleNextHop(m, p.size, floor) ? m : p.size - 1;
+    const limit = ptbPlausibility(family, p.size, m, floor).plausible ? m : p.size - 1;
     const r = recent.get(p.tooBig.from);
     if (r) {
       r.count++;

@@ -12,8 +12,8 @@
 // (a delivery always wins: what arrived, passed).
 import { UsageError } from '../errors.js';
 import type { Outcome } from '../probe/outcome.js';
-import { MIN_MTU } from '../wire/facts.js';
-import { assess, inFlight, plausibleNextHop, type Assessment, type ProbeRecord } from './evidence.js';
+import { MIN_MTU, ptbPlausibility } from '../wire/facts.js';
+import { assess, inFlight, type Assessment, type ProbeRecord } from './evidence.js';
 import { firstRound, plan } from './planner.js';
 import { MAX_PACKET, plateauBelow } from './plateaus.js';
 import { DEFAULT_MAX_TIMEOUT_MS, DEFAULT_MIN_TIMEOUT_MS, RttEstimator } from './rtt.js';
@@ -227,7 +227,7 @@ export class PathMtuSearch {
 
   private assess(): Assessment {
     return assess({
-      probes: this.probes, floor: this.floor, max: this.max, rtt: this.rtt, now: this.now, icmpExhausted: this.icmpExhaustedHint,
+      family: this.opts.family, probes: this.probes, floor: this.floor, max: this.max, rtt: this.rtt, now: this.now, icmpExhausted: this.icmpExhaustedHint,
       answersRateLimited: this.opts.answersRateLimited ?? false,
     });
   }
@@ -291,7 +291,7 @@ export class PathMtuSearch {
   /** True when some PTB explains why lo+1 vanished (its router is rate-limited, not silent). */
   private ptbExplains(lo: number): boolean {
     return this.ptbLog.some(
-      (l) => l.size > lo && (l.nextHopMtu <= lo || !l.plausible || !plausibleNextHop(l.nextHopMtu, l.size, this.floor)),
+      (l) => l.size > lo && (l.nextHopMtu <= lo || !l.plausible || !ptbPlausibility(this.opts.family, l.size, l.nextHopMtu, this.floor).plausible),
     );
   }
 
@@ -305,8 +305,8 @@ export class PathMtuSearch {
         const guess = plateauBelow(l.size);
         return { ...base, accepted: false, reason: `next-hop MTU 0 (RFC 1191 plateau ${guess ?? 'none'} tried instead)` };
       }
-      if (m < this.floor) return { ...base, accepted: false, reason: `next-hop MTU ${m} is below the IPv${this.opts.family} minimum ${this.floor}` };
-      if (m >= l.size) return { ...base, accepted: false, reason: `next-hop MTU ${m} is not smaller than the probe (${l.size})` };
+      const plausibility = ptbPlausibility(this.opts.family, l.size, m, this.floor);
+      if (!plausibility.plausible) return { ...base, accepted: false, reason: plausibility.reason! };
       if (!l.plausible) return { ...base, accepted: false, reason: l.reason ?? 'marked implausible by the probe layer' };
       if (lo !== null && l.size <= lo) {
         return { ...base, accepted: false, reason: `contradicted: a probe of ${deliveredMax} bytes was delivered (forged or stale)` };

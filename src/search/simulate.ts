@@ -2,7 +2,7 @@
 // ICMP rate limits per router, random loss both ways, RTT with jitter, an on-path PTB forger —
 // and a driver that runs PathMtuSearch on a virtual clock. Pure and seeded: same seed, same run.
 import type { Outcome } from '../probe/outcome.js';
-import { MIN_MTU, type Family } from '../wire/facts.js';
+import { MIN_MTU, ptbPlausibility, type Family } from '../wire/facts.js';
 import { MAX_PACKET } from './plateaus.js';
 import { prng } from './prng.js';
 import { PathMtuSearch } from './search.js';
@@ -150,17 +150,8 @@ export class SimPath {
   }
 
   private tooBig(size: number, m: number, from: string, rttMs: number, floor: number): Outcome {
-    // What the probe layer reports: the raw value and whether it is plausible.
-    const plausible = m >= floor && m < size;
-    return {
-      kind: 'tooBig',
-      size,
-      from,
-      rttMs,
-      nextHopMtu: m,
-      plausible,
-      ...(plausible ? {} : { reason: m === 0 ? 'next-hop MTU 0' : m < floor ? 'below the minimum MTU' : 'not smaller than the probe' }),
-    };
+    // What the probe layer reports: the raw value and whether it is plausible (the same rule).
+    return { kind: 'tooBig', size, from, rttMs, nextHopMtu: m, ...ptbPlausibility(this.family, size, m, floor) };
   }
 }
 
