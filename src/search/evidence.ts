@@ -128,11 +128,40 @@ export function assess({ family, probes, floor, max, rtt, now, icmpExhausted: to
   let lo: number | null = null;
   for (const p of probes) if (p.delivered && (lo === null || p.size > lo)) lo = p.size;
   const base = lo ?? floor - 1;
-  const settle = rtt.settle();
+  const ctx: Ctx = { family, probes, floor, max, now, lo, base, settle: rtt.settle(), delivered: probes.filter((q) => q.delivered) };
 
-  const delivered = probes.filter((q) => q.delivered);
-  const aliveWindow = Math.max(settle, 1);
+  const { rateLimited, lossRate, confirmations } = lossModel(ctx, answersRateLimited);
+  const w = weigh(ctx, confirmations);
+  const { edge, edgeBy } = findEdge(w.sizes, w.upper, rateLimited);
+  const hints = ptbHints(ctx, w.sizes, w.upper, edge);
+  const icmpExhausted = told || routerBudgetSpent(ctx);
+  const smallerInFlight = (size: number): boolean => probes.some((q) => q.size < size && inFlight(q));
+  const anyAnswer = probes.some(answered);
+  return {
+    lo, upper: w.upper, upperBy: w.upperBy, edge, edgeBy, confirmations, localMtu: w.localMtu, sizes: w.sizes, hints, lossRate, rateLimited,
+    active: w.active, icmpExhausted, anyAnswer, smallerInFlight,
+  };
+}
 
+/** What every step of assess() reads. */
+interface Ctx {
+  family: Family;
+  probes: readonly ProbeRecord[];
+  floor: number;
+  max: number;
+  now: number;
+  /** Largest delivered size, and the size every probe must exceed to tell something new. */
+  lo: number | null;
+  base: number;
+  settle: number;
+  delivered: ProbeRecord[];
+}
+
+/**
+ * How often probes of sizes known to pass vanish at random, whether the target rate-limits its
+ * answers, and so how many losses of one size prove a size limit.
+ */
+function lossModel({ probes, lo, delivered }: Ctx, answersRateLimited: boolean): { rateLimited: boolean; lossRate: number; confirmations: number } {
   // A target that rate-limits its answers (a token bucket: Linux sends about 6 port unreachables,
   // then 1 per second) leaves a telltale: a size known to pass goes unanswered although an earlier
   // probe of the same burst was answered — that one took the last token. Such losses say nothing
@@ -166,7 +195,21 @@ export function assess({ family, probes, floor, max, rtt, now, icmpExhausted: to
           MAX_CONFIRMATIONS,
           Math.max(MIN_CONFIRMATIONS, Math.ceil(Math.log(FALSE_LIMIT_RISK) / Math.log(Math.min(lossRate, 0.5)))),
         );
+  return { rateLimited, lossRate, confirmations };
+}
 
+interface Weighed {
+  sizes: Map<number, SizeState>;
+  upper: number;
+  upperBy: UpperReason;
+  localMtu: number | undefined;
+  active: number;
+}
+
+/** Each size above lo: what its probes prove, and so the largest size not proven to fail. */
+function weigh(ctx: Ctx, confirmations: number): Weighed {
+  const { probes, floor, max, now, lo, base, settle, delivered } = ctx;
+  const aliveWindow = Math.max(settle, 1);
   // A loss counts only if the path was alive at that moment AND the target would have answered: a
   // smaller probe sent just AFTER it (within the settle time, ~1.25 RTT) was delivered. Otherwise
   // the route or the target may have been down for a moment. "After" matters because targets
@@ -218,28 +261,7 @@ export function assess({ family, probes, floor, max, rtt, now, icmpExhausted: to
       }
       continue;
     }
-    if (p.tooBig) {
-      st.ptb = true;
-      if (now < p.sentAt + settle) {
-        st.unsettledPtb = true;
-        continue;
-      }
-      const m = p.tooBig.nextHopMtu;
-      const trusted = p.tooBig.plausible && ptbPlausibility(family, p.size, m, floor).plausible && m >= base;
-      if (trusted) ptbSettled.push(p.size);
-      // Something said "too big" but its number is wrong: weak evidence, counted like a loss.
-      else if (aliveAround(p)) st.failures++;
-      else st.lostNotAlive++;
-      continue;
-    }
-    if (p.lostAt !== undefined) {
-      if (aliveAround(p)) st.failures++;
-      else st.lostNotAlive++;
-      continue;
-    }
-    if (p.timeExceeded || p.unreachable) continue;
-    if (now >= p.sentAt + settle && deliveredSince(p)) st.overdue++;
-    else st.active++;
+    if (tally(ctx, p, st, aliveAround, deliveredSince)) ptbSettled.push(p.size);
   }
   for (const s of ptbSettled) lower(s - 1, 'ptb');
   for (const [s, st] of sizes) if (st.failures >= confirmations) lower(s - 1, 'loss');
@@ -247,9 +269,47 @@ export function assess({ family, probes, floor, max, rtt, now, icmpExhausted: to
     // Only possible when the local MTU shrank during the run; the delivery stands.
     upper = lo;
   }
+  return { sizes, upper, upperBy, localMtu, active };
+}
 
-  let edge = upper;
-  let edgeBy: 'loss' | 'ptb' | undefined;
+/**
+ * Count one unanswered-or-refused probe above lo into its size's state; true when it carries a
+ * settled, trusted PTB (a proof that its size fails).
+ */
+function tally(
+  { family, floor, now, base, settle }: Ctx,
+  p: ProbeRecord,
+  st: SizeState,
+  aliveAround: (p: ProbeRecord) => boolean,
+  deliveredSince: (p: ProbeRecord) => boolean,
+): boolean {
+  if (p.tooBig) {
+    st.ptb = true;
+    if (now < p.sentAt + settle) {
+      st.unsettledPtb = true;
+      return false;
+    }
+    const m = p.tooBig.nextHopMtu;
+    const trusted = p.tooBig.plausible && ptbPlausibility(family, p.size, m, floor).plausible && m >= base;
+    if (trusted) return true;
+    // Something said "too big" but its number is wrong: weak evidence, counted like a loss.
+    if (aliveAround(p)) st.failures++;
+    else st.lostNotAlive++;
+    return false;
+  }
+  if (p.lostAt !== undefined) {
+    if (aliveAround(p)) st.failures++;
+    else st.lostNotAlive++;
+    return false;
+  }
+  if (p.timeExceeded || p.unreachable) return false;
+  if (now >= p.sentAt + settle && deliveredSince(p)) st.overdue++;
+  else st.active++;
+  return false;
+}
+
+/** The optimistic upper end: just below the smallest size that is suspect but not proven to fail. */
+function findEdge(sizes: Map<number, SizeState>, upper: number, rateLimited: boolean): { edge: number; edgeBy?: 'loss' | 'ptb' } {
   const ordered = [...sizes.keys()].sort((a, b) => a - b);
   for (const s of ordered) {
     if (s > upper) break;
@@ -257,18 +317,19 @@ export function assess({ family, probes, floor, max, rtt, now, icmpExhausted: to
     // A rate-limiting target leaves most probes unanswered whatever their size: there, only losses
     // vouched for by a later, smaller delivery (failures) mark where the path stops.
     const silent = !rateLimited && (st.lostNotAlive > 0 || st.overdue > 0);
-    if (st.failures > 0 || silent || st.unsettledPtb || st.ptb) {
-      edge = s - 1;
-      edgeBy = st.ptb ? 'ptb' : 'loss';
-      break;
-    }
+    if (st.failures > 0 || silent || st.unsettledPtb || st.ptb) return { edge: s - 1, edgeBy: st.ptb ? 'ptb' : 'loss' };
   }
+  return { edge: upper };
+}
 
-  // Search points from PTBs: the reported next-hop MTU (to confirm by delivery) and one above it
-  // (to prove the boundary). RFC 1191: a PTB with 0 means "too big" without a number; try the
-  // plateau below the probe instead.
-  // The claimed MTU is re-probed after a loss (until confirmed lost): it is the likeliest answer, and
-  // one random loss there must not send the search off into a k-ary hunt below it.
+/**
+ * Search points from PTBs: the reported next-hop MTU (to confirm by delivery) and one above it
+ * (to prove the boundary). RFC 1191: a PTB with 0 means "too big" without a number; try the
+ * plateau below the probe instead.
+ * The claimed MTU is re-probed after a loss (until confirmed lost): it is the likeliest answer, and
+ * one random loss there must not send the search off into a k-ary hunt below it.
+ */
+function ptbHints({ family, probes, floor, base }: Ctx, sizes: Map<number, SizeState>, upper: number, edge: number): Hint[] {
   const probed = new Set(probes.filter((p) => !p.timeExceeded).map((p) => p.size));
   // One claim per reporter (its smallest still possible): a real router always reports its own
   // MTU, while a flood of PTBs from one source with varying numbers must not buy a probe each.
@@ -304,11 +365,16 @@ export function assess({ family, probes, floor, max, rtt, now, icmpExhausted: to
       hints.push({ size: x, pending: true, above: above.has(x) });
     }
   }
+  return hints;
+}
 
-  // Routers send about 6 ICMP errors in a burst, then 1/s (Linux icmp_ratelimit, per destination).
-  // After 5 from one router within a second, its next "too big" will most likely be silence.
-  // Probes still in flight above what a router said (or above the smallest size it refused) will
-  // draw on the same burst, so they count too.
+/**
+ * Routers send about 6 ICMP errors in a burst, then 1/s (Linux icmp_ratelimit, per destination).
+ * After 5 from one router within a second, its next "too big" will most likely be silence.
+ * Probes still in flight above what a router said (or above the smallest size it refused) will
+ * draw on the same burst, so they count too.
+ */
+function routerBudgetSpent({ family, probes, floor, now }: Ctx): boolean {
   const recent = new Map<string, { count: number; limit: number }>();
   for (const p of probes) {
     if (!p.tooBig || now - p.tooBig.at >= ICMP_WINDOW_MS) continue;
@@ -320,16 +386,9 @@ export function assess({ family, probes, floor, max, rtt, now, icmpExhausted: to
       r.limit = Math.min(r.limit, limit);
     } else recent.set(p.tooBig.from, { count: 1, limit });
   }
-  const icmpExhausted = told || [...recent.values()].some(
+  return [...recent.values()].some(
     (r) => r.count + probes.filter((q) => inFlight(q) && q.size > r.limit).length >= ICMP_BURST - 1,
   );
-
-  const smallerInFlight = (size: number): boolean => probes.some((q) => q.size < size && inFlight(q));
-
-  const anyAnswer = probes.some(answered);
-  return {
-    lo, upper, upperBy, edge, edgeBy, confirmations, localMtu, sizes, hints, lossRate, rateLimited, active, icmpExhausted, anyAnswer, smallerInFlight,
-  };
 }
 
 function rfc1191Guess(size: number, floor: number): number | undefined {
