@@ -6,9 +6,10 @@ import { AbortError, SystemCallError, UsageError } from '../errors.js';
 import { resolveTarget } from '../sock/resolve.js';
 import type { ProbeOutcome } from '../probe/prober.js';
 import { overhead, packetSize, sweepSizes } from './sizes.js';
-import { openPingProber } from './socket.js';
+import { openPingProber, type PingProber } from './socket.js';
 import { summarize, sweepReport } from './stats.js';
-import type { PingHeader, PingOptions, PingProbe, PingResult } from './types.js';
+import type { Family } from '../wire/facts.js';
+import type { PingHeader, PingMethod, PingOptions, PingProbe, PingResult } from './types.js';
 
 export const DEFAULT_INTERVAL_MS = 1000;
 export const DEFAULT_TIMEOUT_MS = 1000;
@@ -52,9 +53,45 @@ export async function ping(target: string, options: PingOptions = {}): Promise<P
   if (signal?.aborted) throw new AbortError();
 
   const { prober, method } = openPingProber(family, options.method ?? 'auto', df);
-  const header: PingHeader = {
+  const header = pingHeader(target, resolved.address, family, method, df, options, sweep, single);
+  const sizeOf = (i: number): number => (sweep !== null ? sweep.sizes[i] : single!.size);
+  const run = new PingRun(prober, header, options);
+  try {
+    options.onSocketsOpen?.();
+    options.onStart?.(header);
+    await run.sendAll(sizeOf);
+    await run.awaitAnswers();
+  } finally {
+    run.close();
+  }
+  // Requests still waiting when interrupted stay 'lost': sent, never answered (as ping counts them).
+  const elapsedMs = run.elapsed();
+  return {
+    ...header,
+    probes: run.probes,
+    summary: summarize(run.probes, run.late, elapsedMs),
+    sweepReport: sweep !== null ? sweepReport(sweep.range, run.probes) : null,
+    ignored: run.ignored,
+    aborted: signal?.aborted === true,
+  };
+}
+
+type Sweep = ReturnType<typeof sweepSizes>;
+
+/** What the run will do, as reported before the first request (onStart) and in the result. */
+function pingHeader(
+  target: string,
+  address: string,
+  family: Family,
+  method: PingMethod,
+  df: boolean,
+  options: PingOptions,
+  sweep: Sweep | null,
+  single: ReturnType<typeof packetSize> | null,
+): PingHeader {
+  return {
     target,
-    address: resolved.address,
+    address,
     family,
     method,
     socket: method === 'icmp' ? 'raw' : 'ping',
@@ -69,125 +106,147 @@ export async function ping(target: string, options: PingOptions = {}): Promise<P
     count: sweep !== null ? sweep.sizes.length : (options.count ?? null),
     sweep: sweep?.range ?? null,
   };
+}
 
-  const probes: PingProbe[] = [];
-  const waiting = new Map<number, { probe: PingProbe; timer: NodeJS.Timeout }>();
-  const settled = new Map<number, PingProbe>();
-  let late = 0;
-  let ignored = 0;
-  let failure: Error | undefined;
-  let wake: (() => void) | undefined;
-  const poke = (): void => {
-    const w = wake;
-    wake = undefined;
-    w?.();
-  };
-  const report = (p: PingProbe): void => {
-    try {
-      options.onReply?.(p);
-    } catch (err) {
-      failure ??= err as Error;
-      poke();
+/**
+ * One ping run: the requests waiting for their answer (each with its own deadline), the settled
+ * ones (to tell duplicates and late answers), and one sleeper woken by whatever needs attention
+ * (an answer, a failure, the abort).
+ */
+class PingRun {
+  readonly probes: PingProbe[] = [];
+  late = 0;
+  ignored = 0;
+  readonly #prober: PingProber;
+  readonly #header: PingHeader;
+  readonly #options: PingOptions;
+  readonly #waiting = new Map<number, { probe: PingProbe; timer: NodeJS.Timeout }>();
+  readonly #settled = new Map<number, PingProbe>();
+  readonly #started = process.hrtime.bigint();
+  #failure: Error | undefined;
+  #wake: (() => void) | undefined;
+  readonly #onOutcome = (token: number, o: ProbeOutcome): void => this.#outcome(token, o);
+  readonly #onAbort = (): void => this.#poke();
+
+  constructor(prober: PingProber, header: PingHeader, options: PingOptions) {
+    this.#prober = prober;
+    this.#header = header;
+    this.#options = options;
+    prober.on('outcome', this.#onOutcome);
+    prober.on('ignored', () => this.ignored++);
+    prober.on('error', (err) => {
+      this.#failure ??= err;
+      this.#poke();
+    });
+    options.signal?.addEventListener('abort', this.#onAbort, { once: true });
+  }
+
+  elapsed(): number {
+    return Number(process.hrtime.bigint() - this.#started) / 1e6;
+  }
+
+  #stop(): boolean {
+    return this.#options.signal?.aborted === true || this.#failure !== undefined;
+  }
+
+  /** Send every request on its absolute schedule, unless stopped. */
+  async sendAll(sizeOf: (i: number) => number): Promise<void> {
+    const total = this.#header.count ?? Infinity;
+    for (let i = 0; i < total && !this.#stop(); i++) {
+      // Absolute schedule: a slow callback does not stretch the interval for the requests after it.
+      const at = i * this.#header.intervalMs;
+      while (!this.#stop() && this.elapsed() < at) await this.#sleepUntil(at);
+      if (this.#stop()) break;
+      this.#send(i + 1, sizeOf(i));
     }
-  };
+  }
 
-  const settle = (token: number, fill: (p: PingProbe) => void): void => {
-    const w = waiting.get(token);
-    if (w === undefined) return;
-    clearTimeout(w.timer);
-    waiting.delete(token);
-    fill(w.probe);
-    settled.set(token, w.probe);
-    report(w.probe);
-    poke();
-  };
+  /** Wait for the last answers (each request has its own deadline), unless stopped. */
+  async awaitAnswers(): Promise<void> {
+    while (!this.#stop() && this.#waiting.size > 0) await this.#sleepUntil(Infinity);
+    if (this.#failure !== undefined) throw this.#failure;
+  }
 
-  const onOutcome = (token: number, o: ProbeOutcome): void => {
-    if (waiting.has(token)) return settle(token, (p) => describe(p, o));
-    const first = settled.get(token);
+  #send(seq: number, size: number): void {
+    const probe: PingProbe = { seq, size, outcome: 'lost' };
+    this.probes.push(probe);
+    let token: number;
+    try {
+      token = this.#prober.send(this.#header.address, size, this.#header.ttl !== null ? { ttl: this.#header.ttl } : {});
+    } catch (err) {
+      if (!(err instanceof SystemCallError)) throw err;
+      // The kernel refused this one (no route, neighbour unreachable, ...): an error, and on we go.
+      probe.outcome = 'unreachable';
+      probe.reason = `not sent: ${err.message}`;
+      this.#report(probe);
+      return;
+    }
+    const timer = setTimeout(() => this.#settle(token, () => {}), this.#header.timeoutMs);
+    this.#waiting.set(token, { probe, timer });
+  }
+
+  #outcome(token: number, o: ProbeOutcome): void {
+    if (this.#waiting.has(token)) return this.#settle(token, (p) => describe(p, o));
+    const first = this.#settled.get(token);
     if (first === undefined) return; // a request from before this run (cannot happen: one prober per run)
     if (first.outcome === 'lost') {
-      late++;
+      this.late++;
       return;
     }
     // The prober re-emits every further copy of an answer: a duplicate, never a second reply.
     const dup: PingProbe = { seq: first.seq, size: first.size, outcome: 'lost', duplicate: true };
     describe(dup, o);
-    probes.push(dup);
-    report(dup);
-  };
-  prober.on('outcome', onOutcome);
-  prober.on('ignored', () => ignored++);
-  prober.on('error', (err) => {
-    failure ??= err;
-    poke();
-  });
-
-  const onAbort = (): void => poke();
-  signal?.addEventListener('abort', onAbort, { once: true });
-  const started = process.hrtime.bigint();
-  const elapsed = (): number => Number(process.hrtime.bigint() - started) / 1e6;
-  const stop = (): boolean => signal?.aborted === true || failure !== undefined;
-  /** Sleep until `ms` after the start, or until something needs attention. */
-  const sleepUntil = (atMs: number): Promise<void> =>
-    new Promise((resolve) => {
-      // No timer for "until poked": Node turns an infinite delay into 1 ms.
-      const t = Number.isFinite(atMs) ? setTimeout(done, Math.max(0, atMs - elapsed())) : undefined;
-      function done(): void {
-        if (t !== undefined) clearTimeout(t);
-        if (wake === done) wake = undefined;
-        resolve();
-      }
-      wake = done;
-    });
-
-  try {
-    options.onSocketsOpen?.();
-    options.onStart?.(header);
-    const sizeOf = (i: number): number => (sweep !== null ? sweep.sizes[i] : single!.size);
-    const total = header.count ?? Infinity;
-    for (let i = 0; i < total && !stop(); i++) {
-      // Absolute schedule: a slow callback does not stretch the interval for the requests after it.
-      const at = i * header.intervalMs;
-      while (!stop() && elapsed() < at) await sleepUntil(at);
-      if (stop()) break;
-      const seq = i + 1;
-      const size = sizeOf(i);
-      const probe: PingProbe = { seq, size, outcome: 'lost' };
-      probes.push(probe);
-      let token: number;
-      try {
-        token = prober.send(resolved.address, size, header.ttl !== null ? { ttl: header.ttl } : {});
-      } catch (err) {
-        if (!(err instanceof SystemCallError)) throw err;
-        // The kernel refused this one (no route, neighbour unreachable, ...): an error, and on we go.
-        probe.outcome = 'unreachable';
-        probe.reason = `not sent: ${err.message}`;
-        report(probe);
-        continue;
-      }
-      const timer = setTimeout(() => settle(token, () => {}), header.timeoutMs);
-      waiting.set(token, { probe, timer });
-    }
-    // Wait for the last answers (each request has its own deadline), unless stopped.
-    while (!stop() && waiting.size > 0) await sleepUntil(Infinity);
-    if (failure !== undefined) throw failure;
-  } finally {
-    signal?.removeEventListener('abort', onAbort);
-    for (const w of waiting.values()) clearTimeout(w.timer);
-    prober.off('outcome', onOutcome);
-    prober.close();
+    this.probes.push(dup);
+    this.#report(dup);
   }
-  // Requests still waiting when interrupted stay 'lost': sent, never answered (as ping counts them).
-  const elapsedMs = elapsed();
-  return {
-    ...header,
-    probes,
-    summary: summarize(probes, late, elapsedMs),
-    sweepReport: sweep !== null ? sweepReport(sweep.range, probes) : null,
-    ignored,
-    aborted: signal?.aborted === true,
-  };
+
+  #settle(token: number, fill: (p: PingProbe) => void): void {
+    const w = this.#waiting.get(token);
+    if (w === undefined) return;
+    clearTimeout(w.timer);
+    this.#waiting.delete(token);
+    fill(w.probe);
+    this.#settled.set(token, w.probe);
+    this.#report(w.probe);
+    this.#poke();
+  }
+
+  #report(p: PingProbe): void {
+    try {
+      this.#options.onReply?.(p);
+    } catch (err) {
+      this.#failure ??= err as Error;
+      this.#poke();
+    }
+  }
+
+  #poke(): void {
+    const w = this.#wake;
+    this.#wake = undefined;
+    w?.();
+  }
+
+  /** Sleep until `atMs` after the start, or until something needs attention. */
+  #sleepUntil(atMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      let t: NodeJS.Timeout | undefined;
+      const done = (): void => {
+        if (t !== undefined) clearTimeout(t);
+        if (this.#wake === done) this.#wake = undefined;
+        resolve();
+      };
+      // No timer for "until poked": Node turns an infinite delay into 1 ms.
+      if (Number.isFinite(atMs)) t = setTimeout(done, Math.max(0, atMs - this.elapsed()));
+      this.#wake = done;
+    });
+  }
+
+  close(): void {
+    this.#options.signal?.removeEventListener('abort', this.#onAbort);
+    for (const w of this.#waiting.values()) clearTimeout(w.timer);
+    this.#prober.off('outcome', this.#onOutcome);
+    this.#prober.close();
+  }
 }
 
 /** Copy a probe outcome into a ping record. */
