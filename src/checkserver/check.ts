@@ -120,6 +120,28 @@ function httpRequest(path: string, host: string): string {
 }
 
 export async function checkServer(host: string, port: number, opts: CheckServerOptions = {}): Promise<CheckServerResult> {
+  const { path, timeoutMs } = checkArguments(port, opts);
+  const resolved = await resolveTarget(host, opts.family);
+  const family = resolved.family;
+  const mtu = opts.mtu ?? DEFAULT_MTU;
+  if (mtu < MIN_MTU[family]) {
+    throw new UsageError(`the MTU must be at least ${MIN_MTU[family]} for IPv${family} (a smaller one is ignored by the server), got ${mtu}`);
+  }
+  if (opts.signal?.aborted) throw new AbortError();
+  const req = opts.rawStream ? null : httpRequest(path, opts.hostHeader ?? hostHeaderFor(host, port));
+  const run = new CheckRun({
+    host, port, address: resolved.address, family, mtu, timeoutMs, req, signal: opts.signal,
+    request: opts.rawStream ? 'raw-stream' : `GET ${path}`,
+  });
+  try {
+    return await run.run();
+  } finally {
+    run.close();
+  }
+}
+
+/** Usage errors before anything is resolved or sent. */
+function checkArguments(port: number, opts: CheckServerOptions): { path: string; timeoutMs: number } {
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError(`port must be from 1 to 65535, got ${port}`);
   const path = opts.path ?? '/';
   if (!opts.rawStream && (!path.startsWith('/') || /[\s\x00-\x1f\x7f]/.test(path))) {
@@ -130,44 +152,292 @@ export async function checkServer(host: string, port: number, opts: CheckServerO
   if (opts.mtu !== undefined && (!Number.isInteger(opts.mtu) || opts.mtu < 68 || opts.mtu > 65535)) {
     throw new UsageError(`the MTU must be a whole number from 68 to 65535, got ${opts.mtu}`);
   }
-  const resolved = await resolveTarget(host, opts.family);
-  const family = resolved.family;
-  const mtu = opts.mtu ?? DEFAULT_MTU;
-  if (mtu < MIN_MTU[family]) {
-    throw new UsageError(`the MTU must be at least ${MIN_MTU[family]} for IPv${family} (a smaller one is ignored by the server), got ${mtu}`);
-  }
+  return { path, timeoutMs };
+}
+
+/** The Host header: host as given (an IPv6 literal in brackets), with the port when not 80. */
+function hostHeaderFor(host: string, port: number): string {
   const bareHost = host.trim().replace(/^\[(.*)\]$/, '$1');
-  const hostHeader = opts.hostHeader ?? `${net.isIPv6(bareHost) ? `[${bareHost}]` : bareHost}${port === 80 ? '' : `:${port}`}`;
-  const request = opts.rawStream ? 'raw-stream' : `GET ${path}`;
-  const signal = opts.signal;
-  if (signal?.aborted) throw new AbortError();
+  return `${net.isIPv6(bareHost) ? `[${bareHost}]` : bareHost}${port === 80 ? '' : `:${port}`}`;
+}
 
-  const t0 = process.hrtime.bigint();
-  const nowMs = (t: bigint = process.hrtime.bigint()): number => Number(t - t0) / 1e6;
+interface RunSpec {
+  host: string;
+  port: number;
+  address: string;
+  family: Family;
+  mtu: number;
+  timeoutMs: number;
+  /** The HTTP request to send, or null for a server that talks first. */
+  req: string | null;
+  request: string;
+  signal: AbortSignal | undefined;
+}
 
+/**
+ * A condition a run waits for: true once it holds, otherwise the time (ms since the start) at
+ * which it may hold without anything arriving (Infinity: only an event can make it hold).
+ */
+type Condition = () => true | number;
+
+/** One check: the capture, the connection, what was seen in each phase, and the waits between. */
+class CheckRun {
+  readonly #spec: RunSpec;
+  readonly #t0 = process.hrtime.bigint();
   // Privilege first, before any traffic: the capture socket fails with the way out.
-  const capture = PacketCapture.open();
-  let icmp: ProbeSocket | undefined;
-  let sock: net.Socket | undefined;
-  const before: Seen[] = [];
-  const after: Seen[] = [];
-  let phase: 'before' | 'after' = 'before';
-  let rcvNxt: number | null = null;
-  let template: { packet: CapturedPacket; size: number } | null = null;
-  let lastDataMs = -Infinity;
-  let closed = false;
-  let connectMs: number | null = null;
-  let local: { address: string; port: number } | null = null;
-  let ptb: CheckServerResult['ptb'] = null;
-  let ptbLastMs = 0;
-  let settleMs = 0;
-  let repeatedRequest = false;
-  let aborted = false;
-  let afterBytes = 0;
-  let failure: string | null = null;
+  readonly #capture = PacketCapture.open();
+  #icmp: ProbeSocket | undefined;
+  #sock: net.Socket | undefined;
+  readonly #before: Seen[] = [];
+  readonly #after: Seen[] = [];
+  #phase: 'before' | 'after' = 'before';
+  #rcvNxt: number | null = null;
+  #template: { packet: CapturedPacket; size: number } | null = null;
+  #lastDataMs = -Infinity;
+  #closed = false;
+  #connectMs: number | null = null;
+  #local: { address: string; port: number } | null = null;
+  #ptb: CheckServerResult['ptb'] = null;
+  #ptbLastMs = 0;
+  #settleMs = 0;
+  #repeatedRequest = false;
+  #aborted = false;
+  #afterBytes = 0;
+  #failure: string | null = null;
+  /** The wait in progress, re-checked on every event of the capture and the connection. */
+  #waiter: (() => void) | null = null;
+  #wakeQueued = false;
 
-  const finish = (verdict?: Verdict, reason?: string): CheckServerResult => {
-    const judged = after.filter((s) => s.atMs >= ptbLastMs + settleMs);
+  constructor(spec: RunSpec) {
+    this.#spec = spec;
+    const capture = this.#capture;
+    capture.on('error', (e) => {
+      this.#failure ??= `the packet capture failed: ${e.message}`;
+      this.#wake();
+    });
+    capture.on('sent', (p) => {
+      // Our kernel's rcv_nxt, as it told the server: never past the server's snd_nxt.
+      if (p.flags.ack && (this.#rcvNxt === null || seqDiff(p.ackNumber, this.#rcvNxt) > 0)) this.#rcvNxt = p.ackNumber;
+    });
+    capture.on('packet', (p, at) => {
+      this.#onPacket(p, at);
+      this.#wake();
+    });
+  }
+
+  #nowMs(t: bigint = process.hrtime.bigint()): number {
+    return Number(t - this.#t0) / 1e6;
+  }
+
+  async run(): Promise<CheckServerResult> {
+    const { family, mtu, timeoutMs } = this.#spec;
+    const connected = await this.#connect();
+    if (connected !== null) return connected;
+    const rtt = Math.max(this.#connectMs ?? 0, 0.05);
+    const quietMs = Math.min(1000, Math.max(100, 4 * rtt));
+    this.#settleMs = 1.5 * rtt + 1;
+    if (this.#spec.req) this.#sock!.write(this.#spec.req);
+
+    await this.#awaitStall(quietMs);
+    if (this.#aborted) return this.#finish('error', 'interrupted');
+    // Stalled: nothing can be in flight, all that comes after the PTB is its answer. Otherwise
+    // (a window too large to fill in time) leave out what arrives before the PTB can have acted.
+    if (this.#nowMs() - this.#lastDataMs >= quietMs) this.#settleMs = 0;
+    const early = judge({ family, mtu, before: this.#before, after: [], ptbSent: false });
+    if (early.verdict === 'no-data' || early.verdict === 'no-df') {
+      if (this.#before.length === 0 && this.#failure !== null) return this.#finish('error', this.#failure);
+      return this.#finish();
+    }
+    if (this.#closed) {
+      return this.#finish('error', this.#failure ?? 'the server closed the connection before the PTB: there is nothing more to watch (ask for something larger)');
+    }
+
+    const unsent = await this.#sendPtbs(rtt);
+    if (unsent !== null) return unsent;
+    await this.#watchAfter(quietMs);
+    if (this.#aborted) return this.#finish('error', 'interrupted');
+    const r = this.#finish();
+    if (r.verdict === 'error' && r.after.segments === 0 && !this.#closed) {
+      r.reason += ` within ${timeoutMs} ms (a server that pauses between sends needs a longer timeout)`;
+    }
+    return r;
+  }
+
+  /** Connect and stop reading; a result when that failed, else null. */
+  async #connect(): Promise<CheckServerResult | null> {
+    const { address, port, family, timeoutMs } = this.#spec;
+    this.#icmp = ProbeSocket.open('icmp-raw', family);
+    const s = (this.#sock = new net.Socket());
+    s.on('error', (e) => {
+      this.#failure ??= `connection failed: ${e.message}`;
+      this.#closed = true;
+      this.#wake();
+    });
+    for (const ev of ['close', 'end'] as const) {
+      s.on(ev, () => {
+        this.#closed = true;
+        this.#wake();
+      });
+    }
+    const remote = canonicalIp(address);
+    this.#capture.follow({ remote, remotePort: port });
+    this.#capture.start();
+    s.once('connect', () => {
+      this.#connectMs = this.#nowMs();
+      this.#wake();
+    });
+    s.connect({ host: address, port, family });
+    const connected = await this.#until(() => (this.#connectMs !== null || this.#failure !== null ? true : Infinity), timeoutMs);
+    if (this.#aborted) return this.#finish('error', 'interrupted');
+    if (!connected || this.#failure !== null) {
+      return this.#finish('error', this.#failure ?? `no connection to ${address} port ${port} within ${timeoutMs} ms`);
+    }
+    // Not reading makes the server stop once our window is full: nothing left in flight when it
+    // gets the PTB, and what it sends afterwards can only be its answer.
+    s.pause();
+    this.#local = { address: canonicalIp(s.localAddress ?? ''), port: s.localPort ?? 0 };
+    this.#capture.follow({ remote, remotePort: port, local: this.#local.address, localPort: this.#local.port });
+    this.#icmp.bind(this.#local.address);
+    return null;
+  }
+
+  /** Before: wait for big segments and then for the flow to stall (window full or response done). */
+  #awaitStall(quietMs: number): Promise<boolean> {
+    return this.#until(() => {
+      if (this.#closed) return true;
+      if (this.#template !== null) return this.#reached(this.#lastDataMs + quietMs);
+      return this.#before.length > 0 ? this.#reached(this.#lastDataMs + 3 * quietMs) : Infinity;
+    }, this.#spec.timeoutMs);
+  }
+
+  /** Tell the server its segments are too big, quoting the next one it will send; a result if none went out. */
+  async #sendPtbs(rtt: number): Promise<CheckServerResult | null> {
+    const { address, mtu } = this.#spec;
+    const tpl = this.#template!;
+    this.#phase = 'after';
+    let firstPtbMs: number | null = null;
+    for (let i = 0; i < PTB_COPIES; i++) {
+      if (i > 0) await this.#until(() => Infinity, Math.max(2, rtt));
+      this.#capture.drain();
+      const seq = this.#rcvNxt!;
+      try {
+        this.#icmp!.send(buildPtb({ template: tpl.packet, size: tpl.size, seq, mtu }), { address });
+      } catch (err) {
+        if (this.#ptb !== null) break; // one copy went out; that is enough to judge
+        return this.#finish('error', `could not send the PTB: ${(err as Error).message}`);
+      }
+      this.#ptbLastMs = this.#nowMs();
+      firstPtbMs ??= this.#ptbLastMs;
+      this.#ptb = { atMs: firstPtbMs, seq, quotedSize: tpl.size, copies: i + 1 };
+    }
+    return null;
+  }
+
+  /** After: open the window again and watch; ask an HTTP server again if it had already finished. */
+  async #watchAfter(quietMs: number): Promise<void> {
+    const { timeoutMs, req } = this.#spec;
+    const s = this.#sock!;
+    s.on('data', () => {});
+    s.resume();
+    const afterDone: Condition = () => {
+      if (this.#closed || this.#judgedBytes() >= ENOUGH_AFTER_BYTES || this.#afterBytes >= 4 * ENOUGH_AFTER_BYTES) return true;
+      return this.#judgedBytes() > 0 ? this.#reached(this.#lastDataMs + quietMs) : Infinity;
+    };
+    const done = (): boolean => afterDone() === true;
+    await this.#until(() => either(afterDone(), this.#reached(this.#ptbLastMs + 2 * quietMs)), timeoutMs);
+    if (!this.#aborted && !done() && req !== null && this.#judgedBytes() === 0 && !this.#closed) {
+      // The response had been delivered whole before the PTB: ask again on the same connection.
+      this.#repeatedRequest = true;
+      s.write(req);
+      await this.#until(afterDone, timeoutMs);
+    } else if (!this.#aborted && !done()) {
+      await this.#until(afterDone, timeoutMs);
+    }
+  }
+
+  #onPacket(p: CapturedPacket, at: bigint): void {
+    const atMs = this.#nowMs(at);
+    if (p.flags.fin || p.flags.rst) this.#closed = true;
+    if (p.payloadLength === 0) return;
+    this.#lastDataMs = atMs;
+    const after = this.#phase === 'after';
+    if (after && this.#afterBytes >= 4 * ENOUGH_AFTER_BYTES) return; // seen enough; keep memory flat
+    if (after) this.#afterBytes += p.payloadLength;
+    const segs = wireSegments(p);
+    for (const s of segs) {
+      (after ? this.#after : this.#before).push({ ...s, atMs });
+      const end = (s.seq + s.payload) >>> 0;
+      if (this.#rcvNxt === null || seqDiff(end, this.#rcvNxt) > 0) this.#rcvNxt = end;
+    }
+    const big = Math.max(...segs.map((s) => s.size));
+    if (!after && big > this.#spec.mtu && (this.#template === null || big >= this.#template.size)) this.#template = { packet: p, size: big };
+  }
+
+  /** Segments sent after the server could have acted on the (last) PTB. */
+  #judged(): Seen[] {
+    return this.#after.filter((x) => x.atMs >= this.#ptbLastMs + this.#settleMs);
+  }
+
+  #judgedBytes(): number {
+    return this.#judged().reduce((a, x) => a + x.payload, 0);
+  }
+
+  /** True once `atMs` has passed, else `atMs` (when to look again). */
+  #reached(atMs: number): true | number {
+    return this.#nowMs() >= atMs ? true : atMs;
+  }
+
+  /**
+   * Wait until the condition holds, `ms` pass, or the caller aborts (false for the last two).
+   * Readiness, not polling: the condition is looked at again when the capture socket delivers
+   * (its uv_poll readiness), the connection changes, the abort fires, or the time it named comes.
+   */
+  #until(cond: Condition, ms: number): Promise<boolean> {
+    const { signal } = this.#spec;
+    const end = this.#nowMs() + ms;
+    return new Promise((resolve) => {
+      let timer: NodeJS.Timeout | undefined;
+      const finish = (ok: boolean): void => {
+        clearTimeout(timer);
+        this.#waiter = null;
+        signal?.removeEventListener('abort', onAbort);
+        resolve(ok);
+      };
+      const look = (): void => {
+        clearTimeout(timer);
+        const r = cond();
+        if (r === true) return finish(true);
+        if (signal?.aborted) {
+          this.#aborted = true;
+          return finish(false);
+        }
+        const now = this.#nowMs();
+        if (now >= end) return finish(false);
+        // +0.1 ms: a timer may fire a hair early by the hrtime clock; never spin on it.
+        timer = setTimeout(look, Math.min(end, r) - now + 0.1);
+      };
+      const onAbort = (): void => this.#wake();
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.#waiter = look;
+      look();
+    });
+  }
+
+  /** Something happened: look at the waited-for condition once the current events are handled. */
+  #wake(): void {
+    if (this.#waiter === null || this.#wakeQueued) return;
+    this.#wakeQueued = true;
+    setImmediate(() => {
+      this.#wakeQueued = false;
+      this.#waiter?.();
+    });
+  }
+
+  #finish(verdict?: Verdict, reason?: string): CheckServerResult {
+    const { host, address, port, family, mtu, request } = this.#spec;
+    const before = this.#before;
+    const ptb = this.#ptb;
+    const judged = this.#judged();
     const j = verdict !== undefined
       ? { verdict, reason: reason ?? '' }
       : judge({ family, mtu, before, after: judged, ptbSent: ptb !== null });
@@ -175,172 +445,38 @@ export async function checkServer(host: string, port: number, opts: CheckServerO
     const fitting = judged.find((s) => s.size <= mtu);
     return {
       target: host,
-      address: resolved.address,
+      address,
       port,
       family,
-      local,
+      local: this.#local,
       mtu,
       request,
       verdict: j.verdict,
       reason: j.reason,
-      connectMs,
+      connectMs: this.#connectMs,
       ptb,
       firstAfterMs: ptb && first ? first.atMs - ptb.atMs : null,
       firstFittingMs: ptb && fitting && j.verdict === 'success' ? fitting.atMs - ptb.atMs : null,
       before: summarize(before),
       after: summarize(judged),
-      inFlight: after.length - judged.length,
-      captureDrops: capture.drops(),
-      gsoAware: capture.vnetHdr,
-      repeatedRequest,
-      elapsedMs: nowMs(),
-      aborted,
+      inFlight: this.#after.length - judged.length,
+      captureDrops: this.#capture.drops(),
+      gsoAware: this.#capture.vnetHdr,
+      repeatedRequest: this.#repeatedRequest,
+      elapsedMs: this.#nowMs(),
+      aborted: this.#aborted,
     };
-  };
-
-  // Poll a condition every few ms until it holds, the deadline passes, or we are aborted.
-  const until = async (cond: () => boolean, ms: number): Promise<boolean> => {
-    const end = nowMs() + ms;
-    for (;;) {
-      capture.drain();
-      if (cond()) return true;
-      if (signal?.aborted) {
-        aborted = true;
-        return false;
-      }
-      if (nowMs() >= end) return false;
-      await new Promise((r) => setTimeout(r, 4));
-    }
-  };
-
-  capture.on('error', (e) => {
-    failure ??= `the packet capture failed: ${e.message}`;
-  });
-  capture.on('sent', (p) => {
-    // Our kernel's rcv_nxt, as it told the server: never past the server's snd_nxt.
-    if (p.flags.ack && (rcvNxt === null || seqDiff(p.ackNumber, rcvNxt) > 0)) rcvNxt = p.ackNumber;
-  });
-  capture.on('packet', (p, at) => {
-    const atMs = nowMs(at);
-    if (p.flags.fin || p.flags.rst) closed = true;
-    if (p.payloadLength === 0) return;
-    lastDataMs = atMs;
-    if (phase === 'after' && afterBytes >= 4 * ENOUGH_AFTER_BYTES) return; // seen enough; keep memory flat
-    if (phase === 'after') afterBytes += p.payloadLength;
-    const segs = wireSegments(p);
-    for (const s of segs) {
-      (phase === 'before' ? before : after).push({ ...s, atMs });
-      const end = (s.seq + s.payload) >>> 0;
-      if (rcvNxt === null || seqDiff(end, rcvNxt) > 0) rcvNxt = end;
-    }
-    const big = Math.max(...segs.map((s) => s.size));
-    if (phase === 'before' && big > mtu && (template === null || big >= template.size)) template = { packet: p, size: big };
-  });
-
-  try {
-    icmp = ProbeSocket.open('icmp-raw', family);
-    sock = new net.Socket();
-    const s = sock;
-    s.on('error', (e) => {
-      failure ??= `connection failed: ${e.message}`;
-      closed = true;
-    });
-    s.on('close', () => {
-      closed = true;
-    });
-    s.on('end', () => {
-      closed = true;
-    });
-    const remote = canonicalIp(resolved.address);
-    capture.follow({ remote, remotePort: port });
-    capture.start();
-    s.once('connect', () => {
-      connectMs = nowMs();
-    });
-    s.connect({ host: resolved.address, port, family });
-    const connected = await until(() => connectMs !== null || failure !== null, timeoutMs);
-    if (aborted) return finish('error', 'interrupted');
-    if (!connected || failure !== null) {
-      return finish('error', failure ?? `no connection to ${resolved.address} port ${port} within ${timeoutMs} ms`);
-    }
-    // Not reading makes the server stop once our window is full: nothing left in flight when it
-    // gets the PTB, and what it sends afterwards can only be its answer.
-    s.pause();
-    local = { address: canonicalIp(s.localAddress ?? ''), port: s.localPort ?? 0 };
-    capture.follow({ remote, remotePort: port, local: local.address, localPort: local.port });
-    icmp.bind(local.address);
-    const rtt = Math.max(connectMs ?? 0, 0.05);
-    const quietMs = Math.min(1000, Math.max(100, 4 * rtt));
-    settleMs = 1.5 * rtt + 1;
-    const req = opts.rawStream ? null : httpRequest(path, hostHeader);
-    if (req) s.write(req);
-
-    // Before: wait for big segments and then for the flow to stall (window full or response done).
-    await until(() => {
-      const quiet = nowMs() - lastDataMs >= quietMs;
-      if (closed) return true;
-      if (template !== null) return quiet;
-      return before.length > 0 && nowMs() - lastDataMs >= 3 * quietMs;
-    }, timeoutMs);
-    if (aborted) return finish('error', 'interrupted');
-    // Stalled: nothing can be in flight, all that comes after the PTB is its answer. Otherwise
-    // (a window too large to fill in time) leave out what arrives before the PTB can have acted.
-    if (nowMs() - lastDataMs >= quietMs) settleMs = 0;
-    const early = judge({ family, mtu, before, after: [], ptbSent: false });
-    if (early.verdict === 'no-data' || early.verdict === 'no-df') {
-      if (before.length === 0 && failure !== null) return finish('error', failure);
-      return finish();
-    }
-    if (closed) {
-      return finish('error', failure ?? 'the server closed the connection before the PTB: there is nothing more to watch (ask for something larger)');
-    }
-
-    // Tell the server its segments are too big, quoting the next one it will send.
-    const tpl = template!;
-    phase = 'after';
-    let firstPtbMs: number | null = null;
-    for (let i = 0; i < PTB_COPIES; i++) {
-      if (i > 0) await until(() => false, Math.max(2, rtt));
-      capture.drain();
-      const seq = rcvNxt!;
-      try {
-        icmp.send(buildPtb({ template: tpl.packet, size: tpl.size, seq, mtu }), { address: resolved.address });
-      } catch (err) {
-        if (ptb !== null) break; // one copy went out; that is enough to judge
-        return finish('error', `could not send the PTB: ${(err as Error).message}`);
-      }
-      ptbLastMs = nowMs();
-      firstPtbMs ??= ptbLastMs;
-      ptb = { atMs: firstPtbMs, seq, quotedSize: tpl.size, copies: i + 1 };
-    }
-
-    // After: open the window again and watch.
-    s.on('data', () => {});
-    s.resume();
-    const judgedBytes = (): number => after.filter((x) => x.atMs >= ptbLastMs + settleMs).reduce((a, x) => a + x.payload, 0);
-    const afterDone = (): boolean =>
-      closed ||
-      judgedBytes() >= ENOUGH_AFTER_BYTES ||
-      afterBytes >= 4 * ENOUGH_AFTER_BYTES ||
-      (judgedBytes() > 0 && nowMs() - lastDataMs >= quietMs);
-    await until(() => afterDone() || nowMs() - ptbLastMs >= 2 * quietMs, timeoutMs);
-    if (!aborted && !afterDone() && req !== null && judgedBytes() === 0 && !closed) {
-      // The response had been delivered whole before the PTB: ask again on the same connection.
-      repeatedRequest = true;
-      s.write(req);
-      await until(afterDone, timeoutMs);
-    } else if (!aborted && !afterDone()) {
-      await until(afterDone, timeoutMs);
-    }
-    if (aborted) return finish('error', 'interrupted');
-    const r = finish();
-    if (r.verdict === 'error' && r.after.segments === 0 && !closed) {
-      r.reason += ` within ${timeoutMs} ms (a server that pauses between sends needs a longer timeout)`;
-    }
-    return r;
-  } finally {
-    sock?.destroy();
-    icmp?.close();
-    capture.close();
   }
+
+  close(): void {
+    this.#waiter = null;
+    this.#sock?.destroy();
+    this.#icmp?.close();
+    this.#capture.close();
+  }
+}
+
+/** Either condition: true when one holds, else the earlier time to look again. */
+function either(a: true | number, b: true | number): true | number {
+  return a === true || b === true ? true : Math.min(a, b);
 }
