@@ -8,7 +8,7 @@
 // back, or PTBs whose next-hop MTU cannot be trusted), with no delivery of s or larger ever.
 import type { RttEstimator } from './rtt.js';
 import { plateauBelow } from './plateaus.js';
-import { ptbPlausibility, type Family } from '../wire/facts.js';
+import { LINUX_ICMP_RATELIMIT, ptbPlausibility, type Family } from '../wire/facts.js';
 
 export interface ProbeRecord {
   token: number;
@@ -115,13 +115,13 @@ export interface AssessInput {
 /** Probability of mistaking random loss for a size limit that we accept per confirmed size. */
 const FALSE_LIMIT_RISK = 1e-4;
 export const MIN_CONFIRMATIONS = 3;
-const ICMP_BURST = 6;
-const ICMP_WINDOW_MS = 1000;
+const ICMP_BURST = LINUX_ICMP_RATELIMIT.burst;
+const ICMP_WINDOW_MS = LINUX_ICMP_RATELIMIT.intervalMs;
 export const MAX_CONFIRMATIONS = 6;
 /** Starved answers (see assess) before the target counts as rate-limiting them. */
 const RATE_LIMITED_AFTER = 3;
 /** How long a token bucket may stay empty after it answered: Linux's icmp_ratelimit. */
-const BUCKET_REFILL_MS = 1000;
+const BUCKET_REFILL_MS = LINUX_ICMP_RATELIMIT.intervalMs;
 
 
 export function assess({ family, probes, floor, max, rtt, now, icmpExhausted: told = false, answersRateLimited = false }: AssessInput): Assessment {

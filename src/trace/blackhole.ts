@@ -13,13 +13,12 @@
 // vanished, while "neither" means no token (or a silent router). Those are asked once more after a
 // pause long enough for a token to come back. What stays unanswered is reported as a bracket
 // (afterTtl..afterTtlMax, uncertain), never as one hop it cannot name.
+import { ICMP_REFILL_MS } from '../wire/facts.js';
 import type { ProbeOutcome } from '../probe/prober.js';
 import type { HopMap, HopObservation } from './hops.js';
 import type { Rounds } from './rounds.js';
 import type { BlackHole } from './types.js';
 
-/** Linux refills a router's ICMP token every net.ipv4.icmp_ratelimit ms (1000 by default); plus margin. */
-export const ICMP_REFILL_MS = 1050;
 
 export interface LocateOptions {
   /** Pause before asking rate-limited hops again (default ICMP_REFILL_MS). */

@@ -3,9 +3,9 @@
 // hop at that TTL; a delivery (or unreachable) from the target ends the path. TTLs that stay silent
 // get one more probe each (a lost answer, or an ICMP rate limit, is not a silent router). Every
 // router is asked at most twice, well inside Linux's burst of about 6 time-exceededs.
+import { ICMP_REFILL_MS } from '../wire/facts.js';
 import type { ProbeOutcome } from '../probe/prober.js';
 import type { Rounds } from './rounds.js';
-import { ICMP_REFILL_MS } from './blackhole.js';
 
 export interface HopObservation {
   ttl: number;

@@ -27,3 +27,12 @@ export function ptbPlausibility(family: Family, size: number, nextHopMtu: number
   if (nextHopMtu >= size) return { plausible: false, reason: `next-hop MTU ${nextHopMtu} is not smaller than the ${size}-byte probe` };
   return { plausible: true };
 }
+
+/**
+ * Linux's default ICMP error rate limit per destination (inet_peer_xrlim_allow): a burst of about
+ * 6, then one every net.ipv4.icmp_ratelimit ms (1000). Routers answer time-exceeded, frag-needed
+ * and port-unreachable from this budget; the search and trace plan around it.
+ */
+export const LINUX_ICMP_RATELIMIT = { burst: 6, intervalMs: 1000 } as const;
+/** A pause long enough for a router's ICMP token to refill, with a margin. */
+export const ICMP_REFILL_MS = LINUX_ICMP_RATELIMIT.intervalMs + 50;
