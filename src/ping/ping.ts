@@ -5,14 +5,21 @@
 import { AbortError, SystemCallError, UsageError } from '../errors.js';
 import { resolveTarget } from '../sock/resolve.js';
 import type { ProbeOutcome } from '../probe/prober.js';
+import { ECHO_METHODS } from '../probe/outcome.js';
 import { overhead, packetSize, sweepSizes } from './sizes.js';
 import { openPingProber, type PingProber } from './socket.js';
 import { summarize, sweepReport } from './stats.js';
 import type { Family } from '../wire/facts.js';
-import type { PingHeader, PingMethod, PingOptions, PingProbe, PingResult } from './types.js';
+import type { PingHeader, PingMethod, PingMethodChoice, PingOptions, PingProbe, PingResult } from './types.js';
 
 export const DEFAULT_INTERVAL_MS = 1000;
 export const DEFAULT_TIMEOUT_MS = 1000;
+/** What ping's `method` accepts: auto or one of the echo methods. */
+export const PING_METHOD_CHOICES: readonly PingMethodChoice[] = ['auto', ...ECHO_METHODS];
+
+export function isPingMethodChoice(value: unknown): value is PingMethodChoice {
+  return (PING_METHOD_CHOICES as readonly unknown[]).includes(value);
+}
 /** Faster than this only as root, like iputils: a user must not flood a network by accident. */
 export const MIN_USER_INTERVAL_MS = 200;
 
@@ -37,7 +44,7 @@ function checkOptions(o: PingOptions): void {
   }
   if (o.ttl !== undefined && !(Number.isInteger(o.ttl) && o.ttl >= 1 && o.ttl <= 255)) throw new UsageError(`ttl must be 1..255, got ${o.ttl}`);
   const method = o.method ?? 'auto';
-  if (!['auto', 'icmp', 'icmp-dgram'].includes(method)) throw new UsageError(`method must be auto, icmp or icmp-dgram, got '${String(method)}'`);
+  if (!isPingMethodChoice(method)) throw new UsageError(`method must be ${PING_METHOD_CHOICES.join(', ')}, got '${String(method)}'`);
 }
 
 /** Echo the target with DF-aware requests; resolves with every probe's fate and the summary. */

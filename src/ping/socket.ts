@@ -6,6 +6,7 @@
 import { PermissionError } from '../errors.js';
 import { createProber, IcmpDgramProber, IcmpProber } from '../probe/index.js';
 import type { Family } from '../wire/facts.js';
+import { ECHO_METHODS } from '../probe/outcome.js';
 import { c } from '../sock/binding.js';
 import type { PingMethod, PingMethodChoice } from './types.js';
 
@@ -13,7 +14,7 @@ export type PingProber = IcmpProber | IcmpDgramProber;
 
 /** Open the prober ping uses; PermissionError naming both ways out when neither socket is allowed. */
 export function openPingProber(family: Family, choice: PingMethodChoice, df: boolean): { prober: PingProber; method: PingMethod } {
-  const order: PingMethod[] = choice === 'auto' ? ['icmp', 'icmp-dgram'] : [choice];
+  const order: PingMethod[] = choice === 'auto' ? [...ECHO_METHODS] : [choice];
   for (const method of order) {
     let prober: PingProber;
     try {

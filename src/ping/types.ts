@@ -2,9 +2,10 @@
 // included) unless a field says payload: seed 000's warning is that tools differ here, so the
 // result always carries both.
 import type { Family } from '../wire/facts.js';
+import type { ECHO_METHODS } from '../probe/outcome.js';
 
 /** How the echo requests leave: a raw ICMP socket (root) or an unprivileged ping socket. */
-export type PingMethod = 'icmp' | 'icmp-dgram';
+export type PingMethod = (typeof ECHO_METHODS)[number];
 export type PingMethodChoice = 'auto' | PingMethod;
 
 export type PingOutcomeKind = 'reply' | 'tooBig' | 'localTooBig' | 'timeExceeded' | 'unreachable' | 'lost';

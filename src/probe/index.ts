@@ -5,7 +5,7 @@ import { PermissionError, SystemCallError, UsageError } from '../errors.js';
 import { ProbeSocket, type SocketKind } from '../sock/socket.js';
 import { IcmpDgramProber } from './icmp-dgram.js';
 import { IcmpProber } from './icmp.js';
-import type { MethodName } from './outcome.js';
+import { METHODS, type MethodName } from './outcome.js';
 import type { Family } from '../wire/facts.js';
 import type { Prober } from './prober.js';
 import { TcpProber } from './tcp.js';
@@ -28,8 +28,6 @@ export interface CreateProberOptions {
   echoId?: number;
 }
 
-/** Every method, in the order `auto` prefers them (see src/discover/methods.ts for why). */
-export const METHODS: readonly MethodName[] = ['icmp', 'icmp-dgram', 'udp', 'tcp'];
 
 const SOCKET_KIND: Record<MethodName, SocketKind> = {
   icmp: 'icmp-raw',

@@ -2,7 +2,20 @@
 // its outcome is one of the variants below. Search and trace consume outcomes, never sockets.
 
 
-export type MethodName = 'udp' | 'icmp' | 'icmp-dgram' | 'tcp';
+/**
+ * The probe methods, declared once, in the order `auto` prefers them (see src/discover/methods.ts
+ * for why). Every list of method names (option checks, help, config validation) derives from it.
+ */
+export const METHODS = ['icmp', 'icmp-dgram', 'udp', 'tcp'] as const;
+export type MethodName = (typeof METHODS)[number];
+/** What a caller may ask for: a method, or 'auto' to take the first one permitted. */
+export const METHOD_CHOICES = ['auto', ...METHODS] as const;
+/** The methods that send ICMP echo requests (what ping can use). */
+export const ECHO_METHODS = ['icmp', 'icmp-dgram'] as const satisfies readonly MethodName[];
+
+export function isMethodChoice(value: unknown): value is MethodName | 'auto' {
+  return (METHOD_CHOICES as readonly unknown[]).includes(value);
+}
 
 /** What one probe asks: a whole IP packet of `size` bytes, optionally TTL/hop-limited. */
 export interface ProbeRequest {

@@ -2,7 +2,7 @@
 // and the header line says which; routers' "too big" answers are shown with their MTU.
 import { parseArgs } from 'node:util';
 import { UsageError } from '../../errors.js';
-import { parseSweep, ping, sweepRows, type PingHeader, type PingOptions, type PingProbe, type PingResult, type SweepRow } from '../../ping/index.js';
+import { parseSweep, ping, PING_METHOD_CHOICES, isPingMethodChoice, sweepRows, type PingHeader, type PingOptions, type PingProbe, type PingResult, type SweepRow } from '../../ping/index.js';
 import { FAMILY_FLAGS, familyFlags, onePositional, parseInteger, parseSeconds, useColor, hostWithoutPort } from '../args.js';
 import { EXIT_FAIL, EXIT_OK, type ParseArgsOptionsConfig, type Command, type Io } from '../command.js';
 import { sudoDrop } from '../../sock/privileges.js';
@@ -92,8 +92,8 @@ async function run(argv: string[], io: Io): Promise<number> {
   if (values.sweep !== undefined && values.count !== undefined) throw new UsageError('--sweep sends one request per size; drop -c');
   if (values.json && values.quiet) throw new UsageError('--json and --quiet exclude each other');
   const method = values.method ?? 'auto';
-  if (method !== 'auto' && method !== 'icmp' && method !== 'icmp-dgram') {
-    throw new UsageError(`--method must be auto, icmp or icmp-dgram; got '${method}'`);
+  if (!isPingMethodChoice(method)) {
+    throw new UsageError(`--method must be ${PING_METHOD_CHOICES.slice(0, -1).join(', ')} or ${PING_METHOD_CHOICES.at(-1)}; got '${method}'`);
   }
   const family = familyFlags(values['4'], values['6']);
   const size = parseInteger('--size', values.size, 1, 65535);

@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import type { MethodChoice } from '../../discover/index.js';
 import { UsageError } from '../../errors.js';
+import { isMethodChoice, METHOD_CHOICES } from '../../probe/outcome.js';
 import { DEFAULT_MAX_HOPS, renderTrace, trace, type TraceEvent, type TraceResult } from '../../trace/index.js';
 import { FAMILY_FLAGS, familyFlags, onePositional, parseInteger, parseSeconds, useColor, hostWithoutPort } from '../args.js';
 import { EXIT_FAIL, EXIT_OK, type ParseArgsOptionsConfig, type Command, type Io } from '../command.js';
@@ -122,8 +123,8 @@ async function run(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parseArgs({ args: argv, strict: true, allowPositionals: true, options });
   const host = hostWithoutPort(onePositional(positionals, '<host>', 'pathmtu trace 192.0.2.10'), 'trace', (port, h) => `to trace through TCP port ${port}: pathmtu trace --method tcp -p ${port} ${h}`);
   const method = (values.method ?? 'auto') as MethodChoice;
-  if (!['auto', 'icmp', 'icmp-dgram', 'udp', 'tcp'].includes(method)) {
-    throw new UsageError(`--method must be one of auto, icmp, icmp-dgram, udp, tcp; got '${values.method}'`);
+  if (!isMethodChoice(method)) {
+    throw new UsageError(`--method must be one of ${METHOD_CHOICES.join(', ')}; got '${values.method}'`);
   }
   const family = familyFlags(values['4'], values['6']);
   const maxHops = parseInteger('--max-hops', values['max-hops'], 1, 255);
