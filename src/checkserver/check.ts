@@ -16,6 +16,7 @@ import type { Family } from '../wire/facts.js';
 import { ProbeSocket } from '../sock/socket.js';
 import { canonicalIp } from '../wire/addr.js';
 import { resolveTarget } from '../sock/resolve.js';
+import { ProbeReporter } from '../probe/diagnostics.js';
 import { PacketCapture } from './capture.js';
 import { buildPtb, MIN_MTU } from './ptb.js';
 import { seqDiff, wireSegments, type CapturedPacket, type WireSegment } from './segment.js';
@@ -134,7 +135,10 @@ export async function checkServer(host: string, port: number, opts: CheckServerO
     request: opts.rawStream ? 'raw-stream' : `GET ${path}`,
   });
   try {
-    return await run.run();
+    const r = await run.run();
+    // The verdict is what became of the PTB (published only when one was sent).
+    if (r.ptb !== null) run.reporter.verdict('ptb', 1, r.ptb.quotedSize, r.verdict, r.reason);
+    return r;
   } finally {
     run.close();
   }
@@ -184,6 +188,8 @@ type Condition = () => true | number;
 class CheckRun {
   readonly #spec: RunSpec;
   readonly #t0 = process.hrtime.bigint();
+  /** Each PTB copy is one probe (token 1: the same question asked again); the verdict its outcome. */
+  readonly reporter: ProbeReporter;
   // Privilege first, before any traffic: the capture socket fails with the way out.
   readonly #capture = PacketCapture.open();
   #icmp: ProbeSocket | undefined;
@@ -210,6 +216,7 @@ class CheckRun {
 
   constructor(spec: RunSpec) {
     this.#spec = spec;
+    this.reporter = new ProbeReporter('check-server', spec.family, spec.address);
     const capture = this.#capture;
     capture.on('error', (e) => {
       this.#failure ??= `the packet capture failed: ${e.message}`;
@@ -327,6 +334,7 @@ class CheckRun {
         return this.#finish('error', `could not send the PTB: ${(err as Error).message}`);
       }
       this.#ptbLastMs = this.#nowMs();
+      this.reporter.sent('ptb', 1, tpl.size, undefined, mtu);
       firstPtbMs ??= this.#ptbLastMs;
       this.#ptb = { atMs: firstPtbMs, seq, quotedSize: tpl.size, copies: i + 1 };
     }

@@ -12,6 +12,7 @@
 import { isIP } from 'node:net';
 import { constants as osConstants, networkInterfaces } from 'node:os';
 import { PermissionError, SystemCallError, UsageError } from '../errors.js';
+import { ProbeReporter } from '../probe/diagnostics.js';
 import { resolveTarget } from '../sock/resolve.js';
 import { routePathMtu, routeSource } from '../sock/route.js';
 import { MIN_MTU, type Family } from '../wire/facts.js';
@@ -132,6 +133,7 @@ function openRaw(family: Family): number {
 }
 
 export async function inject(o: InjectOptions): Promise<InjectResult> {
+  const started = performance.now();
   const proto = o.proto ?? 'icmp';
   if (!['icmp', 'udp', 'tcp'].includes(proto)) throw new UsageError((n) => `${n('proto')} must be icmp, udp or tcp, got '${String(proto)}'`);
   checkPort('port', o.port);
@@ -166,6 +168,7 @@ export async function inject(o: InjectOptions): Promise<InjectResult> {
   try {
     const r = native().sendmsg(fd, packet, encodeInet({ family, address: t.address, port: 0 }), null, 0);
     if (r < 0) throw new SystemCallError('sendmsg', -r, `sending the PTB to ${t.address}`);
+    new ProbeReporter('inject', family, t.address, started).sent('ptb', 1, originalLength, undefined, o.mtu);
   } finally {
     native().close(fd);
   }

@@ -6,6 +6,7 @@ import { AbortError, SystemCallError, UsageError } from '../errors.js';
 import { resolveTarget } from '../sock/resolve.js';
 import type { ProbeOutcome } from '../probe/prober.js';
 import { ECHO_METHODS } from '../probe/outcome.js';
+import { ProbeReporter } from '../probe/diagnostics.js';
 import { overhead, packetSize, sweepSizes } from './sizes.js';
 import { openPingProber, type PingProber } from './socket.js';
 import { summarize, sweepReport } from './stats.js';
@@ -62,7 +63,7 @@ export async function ping(target: string, options: PingOptions = {}): Promise<P
   const { prober, method } = openPingProber(family, options.method ?? 'auto', df);
   const header = pingHeader(target, resolved.address, family, method, df, options, sweep, single);
   const sizeOf = (i: number): number => (sweep !== null ? sweep.sizes[i] : single!.size);
-  const run = new PingRun(prober, header, options);
+  const run = new PingRun(prober, header, options, new ProbeReporter('ping', family, resolved.address));
   try {
     options.onSocketsOpen?.();
     options.onStart?.(header);
@@ -135,7 +136,10 @@ class PingRun {
   readonly #onOutcome = (token: number, o: ProbeOutcome): void => this.#outcome(token, o);
   readonly #onAbort = (): void => this.#poke();
 
-  constructor(prober: PingProber, header: PingHeader, options: PingOptions) {
+  readonly #reporter: ProbeReporter;
+
+  constructor(prober: PingProber, header: PingHeader, options: PingOptions, reporter: ProbeReporter) {
+    this.#reporter = reporter;
     this.#prober = prober;
     this.#header = header;
     this.#options = options;
@@ -188,11 +192,17 @@ class PingRun {
       this.#report(probe);
       return;
     }
-    const timer = setTimeout(() => this.#settle(token, () => {}), this.#header.timeoutMs);
+    const ttl = this.#header.ttl ?? undefined;
+    this.#reporter.sent(this.#header.method, token, size, ttl);
+    const timer = setTimeout(() => {
+      this.#reporter.settled(this.#header.method, token, ttl !== undefined ? { kind: 'lost', size, ttl } : { kind: 'lost', size });
+      this.#settle(token, () => {});
+    }, this.#header.timeoutMs);
     this.#waiting.set(token, { probe, timer });
   }
 
   #outcome(token: number, o: ProbeOutcome): void {
+    this.#reporter.settled(this.#header.method, token, o);
     if (this.#waiting.has(token)) return this.#settle(token, (p) => describe(p, o));
     const first = this.#settled.get(token);
     if (first === undefined) return; // a request from before this run (cannot happen: one prober per run)

@@ -18,6 +18,7 @@ export { TcpProber, TCP_DEFAULT_PORT, type TcpProberOptions } from './tcp.js';
 export { UdpProber, UDP_BASE_PORT, type UdpProberOptions } from './udp.js';
 export { Prober, type Direction, type Ignored, type InFlight, type ProbeOutcome, type ProberEvents, type SendOptions } from './prober.js';
 export * from './outcome.js';
+export { PROBE_CHANNEL, ProbeReporter, publishProbe, describeProbe, type ProbeMessage, type ProbeSentMessage, type ProbeOutcomeMessage, type ProbeTool } from './diagnostics.js';
 
 export interface CreateProberOptions {
   /** Local address to send from. */

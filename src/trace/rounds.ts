@@ -6,6 +6,7 @@
 // delivered (a router that lies about its MTU, but forwards), so a PTB waits until a delivery
 // would have arrived. Answers to earlier rounds that straggle in are not mixed into later ones.
 import type { ProbeOutcome, Prober } from '../probe/prober.js';
+import { ProbeReporter } from '../probe/diagnostics.js';
 import { RttEstimator, DEFAULT_MIN_TIMEOUT_MS } from '../search/rtt.js';
 
 export interface RoundRequest {
@@ -22,6 +23,8 @@ export interface RoundsOptions {
   signal?: AbortSignal;
   /** Called whenever the number of unanswered probes changes. */
   onProgress?: (sent: number, outstanding: number) => void;
+  /** Publishes each probe and outcome on 'pathmtu:probe' (default: as tool 'trace', timed from now). */
+  reporter?: ProbeReporter;
 }
 
 const DEFAULT_MAX_TIMEOUT_MS = 2000;
@@ -41,7 +44,10 @@ export class Rounds {
     private readonly opts: RoundsOptions = {},
   ) {
     this.rtt = new RttEstimator(opts.minTimeoutMs ?? DEFAULT_MIN_TIMEOUT_MS, opts.maxTimeoutMs ?? DEFAULT_MAX_TIMEOUT_MS);
+    this.#reporter = opts.reporter ?? new ProbeReporter('trace', prober.family, destination);
   }
+
+  readonly #reporter: ProbeReporter;
 
   get aborted(): boolean {
     return this.opts.signal?.aborted ?? false;
@@ -95,6 +101,7 @@ export class Rounds {
       const finish = (err?: Error): void => {
         if (done) return;
         done = true;
+        if (!err && !this.aborted) reportLost();
         if (timer) clearTimeout(timer);
         this.prober.off('outcome', onOutcome);
         this.prober.off('error', onError);
@@ -120,6 +127,15 @@ export class Rounds {
         return { open, wakeAt };
       };
 
+      // What the wait ended without: every request no answer came for, and that still mattered.
+      const reportLost = (): void => {
+        for (const [token, i] of index) {
+          if (answers[i]!.length > 0 || moot?.(i, answers)) continue;
+          const r = requests[i]!;
+          this.#reporter.settled(this.prober.method, token, r.ttl !== undefined ? { kind: 'lost', size: r.size, ttl: r.ttl } : { kind: 'lost', size: r.size });
+        }
+      };
+
       const check = (): void => {
         if (done) return;
         const now = performance.now();
@@ -140,6 +156,7 @@ export class Rounds {
         // An unreachable whose quote lacks our nonce may be forged: it must not end the path.
         if (outcome.kind === 'unreachable' && outcome.unproven !== undefined) return this.prober.disregard(outcome, `unproven unreachable: ${outcome.unproven}`);
         answers[i]!.push(outcome);
+        this.#reporter.settled(this.prober.method, token, outcome);
         if (outcome.kind !== 'localTooBig' && outcome.rttMs !== undefined && Number.isFinite(outcome.rttMs)) {
           // Karn: one token per probe, so every sample is unambiguous; only the first answer counts.
           if (answers[i]!.length === 1) this.rtt.sample(outcome.rttMs);
@@ -160,6 +177,7 @@ export class Rounds {
           sentAt[i] = performance.now();
           const token = this.prober.send(this.destination, r.size, r.ttl !== undefined ? { ttl: r.ttl } : {});
           index.set(token, i);
+          this.#reporter.sent(this.prober.method, token, r.size, r.ttl);
           this.sent++;
         });
       } catch (err) {

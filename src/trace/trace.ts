@@ -18,6 +18,7 @@ import { add as addPtb, checkContradictions, fromDiscover, placeSenders, searchZ
 import { mapHops, type HopMap } from './hops.js';
 import { reverseNames } from './names.js';
 import { Rounds } from './rounds.js';
+import { ProbeReporter } from '../probe/diagnostics.js';
 import type { BlackHole, TraceEvent, TraceOptions, TracePhase, TraceResult } from './types.js';
 
 export const DEFAULT_MAX_HOPS = 30;
@@ -62,6 +63,7 @@ export async function trace(target: string, options: TraceOptions = {}): Promise
     ...(options.timeoutMs !== undefined ? { maxTimeoutMs: options.timeoutMs } : {}),
     ...(options.signal !== undefined ? { signal: options.signal } : {}),
     onProgress: progress,
+    reporter: new ProbeReporter('trace', d.family, d.address, started),
   });
   let map: HopMap = { hops: [], destinationTtl: null, endTtl: null };
   let ptbs: PtbSeen[] = fromDiscover(d.ptbs, d.family);
