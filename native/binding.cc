@@ -22,6 +22,7 @@
 #include <linux/errqueue.h>
 #include <linux/filter.h>
 #include <linux/icmp.h>
+#include <linux/if_arp.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <linux/if.h>
@@ -617,6 +618,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   C(SOL_RAW); C(ICMP_FILTER); C(ICMP6_FILTER);
   C(SOL_PACKET); C(PACKET_VNET_HDR); C(PACKET_STATISTICS); C(SO_RCVBUFFORCE);
   C(NETLINK_ROUTE); C(CLONE_NEWNET); C(ETH_P_ALL); C(ETH_P_IP); C(ETH_P_IPV6);
+  // sockaddr_ll: packet types (sll_pkttype) and link types (sll_hatype) a capture meets.
+  C(PACKET_HOST); C(PACKET_BROADCAST); C(PACKET_MULTICAST); C(PACKET_OTHERHOST); C(PACKET_OUTGOING);
+  C(ARPHRD_ETHER); C(ARPHRD_LOOPBACK); C(ARPHRD_NONE);
   C(UV_READABLE); C(UV_WRITABLE); C(UV_PRIORITIZED); C(UV_EBADF);
   // errno values an ICMP error can leave pending that Node's os.constants.errno lacks.
   C(EHOSTDOWN); C(ENONET);

@@ -12,7 +12,8 @@
 // capture missed some of the server's segments.
 import { EventEmitter } from 'node:events';
 import { PermissionError } from '../errors.js';
-import { PACKET_OUTGOING, PacketSocket, type Frame } from '../sock/packet.js';
+import { c } from '../sock/binding.js';
+import { PacketSocket, type Frame } from '../sock/packet.js';
 import { parseFrame, type CapturedPacket } from './segment.js';
 
 /** Enough for vnet header + Ethernet with two tags + IPv6 with some extensions + TCP with options. */
@@ -115,7 +116,7 @@ export class PacketCapture extends EventEmitter<CaptureEvents> {
     const p = parseFrame(f.data, { protocol: link.protocol, hatype: link.hatype, vnetHdr: this.vnetHdr, length: f.length });
     if (p === null) return;
     const at = f.receivedAt;
-    if (link.pktType === PACKET_OUTGOING) {
+    if (link.pktType === c('PACKET_OUTGOING')) {
       if (this.#ours(p)) this.emit('sent', p, at);
       return;
     }

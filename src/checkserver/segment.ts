@@ -1,4 +1,5 @@
-// One captured frame -> the TCP segments it stands for, as they crossed the wire. Pure: no I/O.
+// One captured frame -> the TCP segments it stands for, as they crossed the wire. No I/O (the binding
+// only gives the link-type numbers).
 //
 // Why the virtio_net_hdr matters: on veth (and with GRO or TSO anywhere), the stack hands an
 // AF_PACKET socket -- or a raw IPPROTO_TCP socket -- one "super-packet" for several wire segments:
@@ -7,6 +8,7 @@
 // gso_size is the real segment payload size (the sender's MSS), so we can split the super-packet
 // back into the 1500 + 204 byte segments that the MTU actually limits.
 import { DecodeError } from '../errors.js';
+import { c } from '../sock/binding.js';
 import * as ethernet from '../wire/ethernet.js';
 import * as ipv4 from '../wire/ipv4.js';
 import * as ipv6 from '../wire/ipv6.js';
@@ -17,9 +19,6 @@ import { ETHERTYPE_IPV4, ETHERTYPE_IPV6, IPPROTO_FRAGMENT, IPPROTO_TCP } from '.
 export const VNET_HDR_LENGTH = 10;
 export const VIRTIO_NET_HDR_GSO_NONE = 0;
 
-/** Link types (ARPHRD_*) whose AF_PACKET SOCK_RAW frames start with an Ethernet header. */
-const ARPHRD_ETHER = 1;
-const ARPHRD_LOOPBACK = 772;
 
 export interface FrameInfo {
   /** sockaddr_ll.sll_protocol: the ethertype (network byte order value). */
@@ -65,6 +64,9 @@ export interface WireSegment {
   df: boolean;
 }
 
+/** Link types (ARPHRD_*, the binding's) whose AF_PACKET SOCK_RAW frames start with an Ethernet header. */
+const startsWithEthernet = (hatype: number): boolean => hatype === c('ARPHRD_ETHER') || hatype === c('ARPHRD_LOOPBACK');
+
 /** Parse one frame read from an AF_PACKET SOCK_RAW socket; null for anything but IPv4/IPv6 TCP. */
 export function parseFrame(data: Buffer, info: FrameInfo): CapturedPacket | null {
   let o = 0;
@@ -80,7 +82,7 @@ export function parseFrame(data: Buffer, info: FrameInfo): CapturedPacket | null
   }
   if (info.protocol !== ETHERTYPE_IPV4 && info.protocol !== ETHERTYPE_IPV6) return null;
   try {
-    if (info.hatype === ARPHRD_ETHER || info.hatype === ARPHRD_LOOPBACK) o += ethernet.decode(data, o).headerLength;
+    if (startsWithEthernet(info.hatype)) o += ethernet.decode(data, o).headerLength;
     // Other link types (tun, wireguard, ppp, ip tunnels) have no header_ops: the frame starts at IP.
     const version = data[o] >>> 4;
     if (version === 4 && info.protocol === ETHERTYPE_IPV4) return v4(data, o, gsoType ? gsoSize : 0);

@@ -24,7 +24,7 @@ import { EventEmitter } from 'node:events';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DecodeError, LabError, SystemCallError } from '../errors.js';
 import type { Family } from '../wire/facts.js';
-import { PACKET_HOST, PacketSocket, type Frame } from '../sock/packet.js';
+import { PacketSocket, type Frame } from '../sock/packet.js';
 import { c, native } from '../sock/binding.js';
 import { ProbeSocket } from '../sock/socket.js';
 import * as icmpv4 from '../wire/icmpv4.js';
@@ -34,7 +34,7 @@ import * as ipv4 from '../wire/ipv4.js';
 import * as ipv6 from '../wire/ipv6.js';
 import { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_UDP } from '../wire/protocols.js';
 import { encodePtb } from '../wire/ptb.js';
-import { encodeInet } from '../wire/sockaddr.js';
+import { encodeInet } from '../sock/sockaddr.js';
 import { ifindex } from './config.js';
 import type { PtbLie, Side } from './spec.js';
 
@@ -139,7 +139,7 @@ export class Liar extends EventEmitter<{ lie: [Lie]; error: [Error] }> {
   }
 
   #onFrame(f: Frame): void {
-    if (f.link.pktType !== PACKET_HOST) return; // only what arrives for this router to route
+    if (f.link.pktType !== c('PACKET_HOST')) return; // only what arrives for this router to route
     try {
       if (f.link.protocol === c('ETH_P_IP')) {
         if (this.#opts.mtu !== undefined) this.#maybeLie4(f.data);

@@ -6,12 +6,8 @@
 import { EventEmitter } from 'node:events';
 import { constants as osConstants } from 'node:os';
 import { PermissionError, SystemCallError } from '../errors.js';
-import { decodePacket, encodePacket, type PacketSockaddr } from '../wire/sockaddr.js';
+import { decodePacket, encodePacket, type PacketSockaddr } from './sockaddr.js';
 import { c, check, native, type NativePoller } from './binding.js';
-
-/** sockaddr_ll packet types (if_packet.h). */
-export const PACKET_HOST = 0;
-export const PACKET_OUTGOING = 4;
 
 export interface Frame {
   /** The frame's first `snaplen` bytes: from the link header (raw) or the network header (dgram). */

@@ -11,6 +11,7 @@ import * as ipv4 from '../../src/wire/ipv4.js';
 import * as ipv6 from '../../src/wire/ipv6.js';
 import { decodeQuote } from '../../src/wire/quote.js';
 import * as tcp from '../../src/wire/tcp.js';
+import { c } from '../../src/sock/binding.js';
 
 const S4 = '198.18.1.2';
 const C4 = '198.18.0.1';
@@ -51,7 +52,7 @@ function frame(family: 4 | 6, payload: number, opts: { gsoSize?: number; df?: bo
   return Buffer.concat([vnet, eth, ip, seg]);
 }
 
-const info = (family: 4 | 6, data: Buffer) => ({ protocol: family === 4 ? 0x0800 : 0x86dd, hatype: 1, vnetHdr: true, length: data.length });
+const info = (family: 4 | 6, data: Buffer) => ({ protocol: family === 4 ? c('ETH_P_IP') : c('ETH_P_IPV6'), hatype: c('ARPHRD_ETHER'), vnetHdr: true, length: data.length });
 
 test('a GSO super-packet is split into the wire segments its gso_size says (1652 bytes -> 1500 + 204)', () => {
   const f = frame(4, 1600, { gsoSize: 1448, seq: 0xfffffc00 });
