@@ -11,6 +11,7 @@
 import { openSync, writeSync, closeSync } from 'node:fs';
 import { PermissionError, SystemCallError } from '../errors.js';
 import { resolveTarget } from '../sock/resolve.js';
+import { addressFamilies } from '../sock/sockaddr.js';
 import type { Family } from '../wire/facts.js';
 import * as nl from '../wire/netlink.js';
 import { NetlinkSocket } from './netlink-socket.js';
@@ -53,7 +54,7 @@ function flushIpv4(): void {
 }
 
 async function deleteIpv6(sock: NetlinkSocket, e: CacheEntry, opts: CacheOptions): Promise<void> {
-  const req = nl.encodeRoute({ family: 6, dstLen: 128, srcLen: 0, tos: 0, table: 0, protocol: 0, scope: 0, type: 0, flags: nl.RTM_F_CLONED, dst: e.destination });
+  const req = nl.encodeRoute(addressFamilies(), { family: 6, dstLen: 128, srcLen: 0, tos: 0, table: 0, protocol: 0, scope: 0, type: 0, flags: nl.RTM_F_CLONED, dst: e.destination });
   try {
     await sock.request(nl.RTM_DELROUTE, nl.NLM_F_ACK, req, opts);
   } catch (err) {

@@ -6,7 +6,7 @@ import { constants as osConstants } from 'node:os';
 import { AbortError, SystemCallError } from '../errors.js';
 import { c, check, native, type NativePoller } from '../sock/binding.js';
 import * as nl from '../wire/netlink.js';
-import { encodeNetlink } from '../wire/sockaddr.js';
+import { encodeNetlink } from '../sock/sockaddr.js';
 
 const EAGAIN = osConstants.errno.EAGAIN;
 const EINTR = osConstants.errno.EINTR;

@@ -8,6 +8,7 @@
 // (which never expires) is not mistaken for one.
 import { SystemCallError } from '../errors.js';
 import { resolveTarget } from '../sock/resolve.js';
+import { addressFamilies } from '../sock/sockaddr.js';
 import { routePathMtu } from '../sock/route.js';
 import type { Family } from '../wire/facts.js';
 import * as nl from '../wire/netlink.js';
@@ -74,8 +75,8 @@ export async function listCache(opts: CacheOptions = {}): Promise<CacheEntry[]> 
   let names: Map<number, LinkInfo>;
   try {
     for (const family of families) {
-      const msgs = await sock.request(nl.RTM_GETROUTE, nl.NLM_F_DUMP, nl.encodeRouteQuery(family, nl.RTM_F_CLONED), opts);
-      for (const m of msgs) if (m.type === nl.RTM_NEWROUTE) routes.push(nl.decodeRoute(m.payload));
+      const msgs = await sock.request(nl.RTM_GETROUTE, nl.NLM_F_DUMP, nl.encodeRouteQuery(addressFamilies(), family, nl.RTM_F_CLONED), opts);
+      for (const m of msgs) if (m.type === nl.RTM_NEWROUTE) routes.push(nl.decodeRoute(addressFamilies(), m.payload));
     }
     names = await linkNames(sock, opts);
   } finally {
@@ -105,13 +106,13 @@ export async function lookupCache(host: string, opts: CacheOptions = {}): Promis
   let r: nl.RouteMessage | undefined;
   let link: LinkInfo | undefined;
   try {
-    const msgs = await sock.request(nl.RTM_GETROUTE, 0, nl.encodeRouteQuery(family, 0, address), opts).catch((err: unknown) => {
+    const msgs = await sock.request(nl.RTM_GETROUTE, 0, nl.encodeRouteQuery(addressFamilies(), family, 0, address), opts).catch((err: unknown) => {
       // No route at all: nothing can be cached for it either.
       if (err instanceof SystemCallError && (err.code === 'ENETUNREACH' || err.code === 'EHOSTUNREACH')) return [];
       throw err;
     });
     const m = msgs.find((x) => x.type === nl.RTM_NEWROUTE);
-    r = m ? nl.decodeRoute(m.payload) : undefined;
+    r = m ? nl.decodeRoute(addressFamilies(), m.payload) : undefined;
     if (r?.oif !== undefined) link = (await linkNames(sock, opts)).get(r.oif);
   } finally {
     sock.close();

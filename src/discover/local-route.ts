@@ -4,7 +4,7 @@
 // arrives, so its path MTU is the largest size sent and confirmed delivered.
 import { c, native } from '../sock/binding.js';
 import * as nl from '../wire/netlink.js';
-import { encodeNetlink } from '../wire/sockaddr.js';
+import { addressFamilies, encodeNetlink } from '../sock/sockaddr.js';
 import type { Family } from '../wire/facts.js';
 
 const SEQ = 1;
@@ -23,13 +23,13 @@ export function isLocalDestination(address: string, family: Family): boolean {
     const n = native();
     fd = n.socket(c('AF_NETLINK'), c('SOCK_RAW'), c('NETLINK_ROUTE'));
     if (fd < 0) return false;
-    const payload = nl.encodeRouteQuery(family, 0, address);
+    const payload = nl.encodeRouteQuery(addressFamilies(), family, 0, address);
     const msg = nl.encode({ type: nl.RTM_GETROUTE, flags: nl.NLM_F_REQUEST, seq: SEQ, pid: 0, payload });
     if (n.sendmsg(fd, msg, encodeNetlink(0, 0), null, 0) < 0) return false;
     const r = n.recvmsg(fd, RECV_BUFFER, 0, 0);
     if (typeof r === 'number') return false;
     for (const m of nl.decode(r.data.subarray(0, Math.min(r.length, r.data.length)))) {
-      if (m.seq === SEQ && m.type === nl.RTM_NEWROUTE) return nl.decodeRoute(m.payload).type === nl.RTN_LOCAL;
+      if (m.seq === SEQ && m.type === nl.RTM_NEWROUTE) return nl.decodeRoute(addressFamilies(), m.payload).type === nl.RTN_LOCAL;
     }
     return false;
   } catch {

@@ -4,6 +4,7 @@
 // route's MTU, and the interface then cannot send them.
 import { linkNames } from '../cache/links.js';
 import { NetlinkSocket } from '../cache/netlink-socket.js';
+import { addressFamilies } from '../sock/sockaddr.js';
 import type { Family } from '../wire/facts.js';
 import * as nl from '../wire/netlink.js';
 import type { RouteMtuIssue } from './checks.js';
@@ -20,11 +21,11 @@ export async function scanRouteMtus(opts: { signal?: AbortSignal } = {}): Promis
     const issues: RouteMtuIssue[] = [];
     let routesWithMtu = 0;
     for (const family of [4, 6] as Family[]) {
-      const req = nl.encodeRoute({ family, dstLen: 0, srcLen: 0, tos: 0, table: 0, protocol: 0, scope: 0, type: 0, flags: 0 });
+      const req = nl.encodeRoute(addressFamilies(), { family, dstLen: 0, srcLen: 0, tos: 0, table: 0, protocol: 0, scope: 0, type: 0, flags: 0 });
       const msgs = await sock.request(nl.RTM_GETROUTE, nl.NLM_F_DUMP, req, opts).catch(() => [] as nl.NetlinkMessage[]);
       for (const m of msgs) {
         if (m.type !== nl.RTM_NEWROUTE) continue;
-        const r = nl.decodeRoute(m.payload);
+        const r = nl.decodeRoute(addressFamilies(), m.payload);
         const mtu = r.metrics?.[nl.RTAX_MTU];
         if (mtu === undefined || (r.flags & nl.RTM_F_CLONED) !== 0) continue;
         routesWithMtu++;

@@ -21,7 +21,7 @@ import * as ipv4 from '../wire/ipv4.js';
 import * as ipv6 from '../wire/ipv6.js';
 import { IPPROTO_ICMP, IPPROTO_ICMPV6 } from '../wire/protocols.js';
 import { encodePtb } from '../wire/ptb.js';
-import { encodeInet } from '../wire/sockaddr.js';
+import { encodeInet } from '../sock/sockaddr.js';
 import { buildOriginal, quoteOf, tooBigLength, type QuoteProto } from './original.js';
 
 export interface InjectOptions {

@@ -10,9 +10,9 @@
 import { EventEmitter } from 'node:events';
 import { constants as osConstants } from 'node:os';
 import { PermissionError, SystemCallError, UsageError } from '../errors.js';
-import { decodeExtendedError, type ExtendedError } from '../wire/errqueue.js';
+import { decodeExtendedError, type ExtendedError } from './errqueue.js';
 import { canonicalIp, zoneOf } from '../wire/addr.js';
-import { decodeInet, encodeInet } from '../wire/sockaddr.js';
+import { decodeInet, encodeInet } from './sockaddr.js';
 import { c, check, native, type NativePoller, type RecvResult } from './binding.js';
 
 export type SocketKind = 'udp' | 'icmp-raw' | 'icmp-dgram' | 'tcp-raw';

@@ -315,7 +315,14 @@ export interface RouteMessage {
   other?: RtAttr[];
 }
 
-const AF = { 4: 2, 6: 10 } as const;
+/**
+ * The kernel's numbers for AF_INET and AF_INET6 (rtm_family), which the wire layer does not hard-code:
+ * callers pass the binding's (addressFamilies() in src/sock/sockaddr.ts).
+ */
+export interface AddressFamilies {
+  4: number;
+  6: number;
+}
 
 function u32Attr(type: number, v: number): RtAttr {
   const d = Buffer.alloc(4);
@@ -345,11 +352,11 @@ export function routeLength(r: RouteMessage): number {
 }
 
 /** The payload of an RTM_*ROUTE message. */
-export function encodeRoute(r: RouteMessage): Buffer {
+export function encodeRoute(af: AddressFamilies, r: RouteMessage): Buffer {
   if (r.family !== 4 && r.family !== 6) throw new UsageError(`route family must be 4 or 6, got ${String(r.family)}`);
   const attrs = routeAttrs(r);
   const b = Buffer.alloc(RTMSG_LENGTH + attrsLength(attrs));
-  b[0] = AF[r.family];
+  b[0] = checkInt(af[r.family], 8, 'rtm_family');
   b[1] = checkInt(r.dstLen, 8, 'rtm_dst_len');
   b[2] = checkInt(r.srcLen, 8, 'rtm_src_len');
   b[3] = checkInt(r.tos, 8, 'rtm_tos');
@@ -366,8 +373,8 @@ export function encodeRoute(r: RouteMessage): Buffer {
  * The payload of an RTM_GETROUTE request: the route to `dst` (a host route lookup, as `ip route get`
  * does), or with no `dst` a whole-table request (e.g. a dump with RTM_F_CLONED for the PMTU cache).
  */
-export function encodeRouteQuery(family: 4 | 6, flags: number, dst?: string): Buffer {
-  return encodeRoute({
+export function encodeRouteQuery(af: AddressFamilies, family: 4 | 6, flags: number, dst?: string): Buffer {
+  return encodeRoute(af, {
     family,
     dstLen: dst === undefined ? 0 : family === 4 ? 32 : 128,
     srcLen: 0,
@@ -392,11 +399,11 @@ function u32Of(a: RtAttr, name: string): number {
   return r32(a.data, 0);
 }
 
-export function decodeRoute(payload: Buffer): RouteMessage {
+export function decodeRoute(af: AddressFamilies, payload: Buffer): RouteMessage {
   need(payload, 0, RTMSG_LENGTH, 'rtmsg');
-  const af = payload[0];
-  const family = af === AF[4] ? 4 : af === AF[6] ? 6 : undefined;
-  if (family === undefined) throw new DecodeError('rtmsg', `address family ${af} is neither AF_INET nor AF_INET6`, 0);
+  const rtmFamily = payload[0];
+  const family = rtmFamily === af[4] ? 4 : rtmFamily === af[6] ? 6 : undefined;
+  if (family === undefined) throw new DecodeError('rtmsg', `address family ${rtmFamily} is neither AF_INET nor AF_INET6`, 0);
   const r: RouteMessage = {
     family,
     dstLen: payload[1],

@@ -8,7 +8,7 @@ import { discover } from '../../src/discover/index.js';
 import { buildPtb } from '../../src/inject/index.js';
 import { c, native } from '../../src/sock/binding.js';
 import { ProbeSocket } from '../../src/sock/socket.js';
-import { encodeInet } from '../../src/wire/sockaddr.js';
+import { encodeInet } from '../../src/sock/sockaddr.js';
 import type { MethodName } from '../../src/probe/outcome.js';
 import type { Family } from '../../src/wire/facts.js';
 

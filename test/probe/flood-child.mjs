@@ -10,7 +10,7 @@ import * as icmpv4 from '../../dist/wire/icmpv4.js';
 import * as icmpv6 from '../../dist/wire/icmpv6.js';
 import * as ipv4 from '../../dist/wire/ipv4.js';
 import * as ipv6 from '../../dist/wire/ipv6.js';
-import { encodeInet } from '../../dist/wire/sockaddr.js';
+import { encodeInet } from '../../dist/sock/sockaddr.js';
 
 const [family, from, to, pps, seconds, count] = [Number(process.argv[2]), process.argv[3], process.argv[4], Number(process.argv[5]), Number(process.argv[6]), Number(process.argv[7])];
 const fd = native().socket(c(family === 4 ? 'AF_INET' : 'AF_INET6'), c('SOCK_RAW'), c('IPPROTO_RAW'));

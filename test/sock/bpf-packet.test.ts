@@ -8,7 +8,7 @@ import type { Family } from '../../src/wire/facts.js';
 import { c, native } from '../../src/sock/binding.js';
 import { attachFilter, tcpFlowProgram } from '../../src/sock/bpf.js';
 import { bytesToIp } from '../../src/wire/addr.js';
-import { encodePacket } from '../../src/wire/sockaddr.js';
+import { encodePacket } from '../../src/sock/sockaddr.js';
 
 const PORT = 8080;
 const LOCAL_A = 45000;

@@ -5,7 +5,7 @@
 // and bench/fuzz.ts (a longer run that reports executions per second and what it found).
 import fc from 'fast-check';
 import { DecodeError } from '../../src/errors.js';
-import { decodeExtendedError } from '../../src/wire/errqueue.js';
+import { decodeExtendedError } from '../../src/sock/errqueue.js';
 import * as ethernet from '../../src/wire/ethernet.js';
 import { splitBody } from '../../src/wire/icmp-extension.js';
 import * as icmpv4 from '../../src/wire/icmpv4.js';
@@ -13,11 +13,15 @@ import * as icmpv6 from '../../src/wire/icmpv6.js';
 import * as ipv4 from '../../src/wire/ipv4.js';
 import * as ipv6 from '../../src/wire/ipv6.js';
 import * as nl from '../../src/wire/netlink.js';
+import { addressFamilies } from '../../src/sock/sockaddr.js';
 import { decodeQuote } from '../../src/wire/quote.js';
-import { decodeInet, decodePacket, encodeInet } from '../../src/wire/sockaddr.js';
+import { decodeInet, decodePacket, encodeInet } from '../../src/sock/sockaddr.js';
 import * as tcp from '../../src/wire/tcp.js';
 import * as udp from '../../src/wire/udp.js';
 import * as A from './arbitraries.js';
+
+/** rtm_family numbers: the binding's AF_INET / AF_INET6. */
+const AF = addressFamilies();
 
 const pseudo6 = { src: '2001:db8::1', dst: '2001:db8::2' };
 const pseudo4 = { src: '198.18.0.1', dst: '198.18.0.2' };
@@ -50,7 +54,7 @@ export const targets: Record<string, Target> = {
   'netlink.decodeAttrs': (b, o, e) => nl.decodeAttrs(b, o, e),
   'netlink.decodeCacheInfo': (b) => nl.decodeCacheInfo(b),
   'netlink.decodeMetrics': (b) => nl.decodeMetrics(b),
-  'netlink.decodeRoute': (b) => nl.decodeRoute(b),
+  'netlink.decodeRoute': (b) => nl.decodeRoute(AF, b),
   'netlink.decodeLink': (b) => nl.decodeLink(b),
 };
 
@@ -89,8 +93,8 @@ export const valid: fc.Arbitrary<Buffer> = fc.oneof(
   fc.tuple(A.ipv4Header, A.icmpv4Message).map(([h, m]) => Buffer.concat([ipv4.encode({ ...h, protocol: 1 }), icmpv4.encode(m)])),
   fc.tuple(A.ipv6Header, A.udpDatagram).map(([h, d]) => Buffer.concat([ipv6.encode({ ...h, protocol: 17 }), udp.encode(d)])),
   fc.tuple(A.ipv4Header, A.tcpSegment).map(([h, s]) => Buffer.concat([ipv4.encode({ ...h, protocol: 6 }), tcp.encode(s)])),
-  route.map((r) => nl.encode({ type: nl.RTM_NEWROUTE, flags: 0, seq: 1, pid: 0, payload: nl.encodeRoute(r as nl.RouteMessage) })),
-  route.map((r) => nl.encodeRoute(r as nl.RouteMessage)),
+  route.map((r) => nl.encode({ type: nl.RTM_NEWROUTE, flags: 0, seq: 1, pid: 0, payload: nl.encodeRoute(AF, r as nl.RouteMessage) })),
+  route.map((r) => nl.encodeRoute(AF, r as nl.RouteMessage)),
   fc.record({ mtu: u32, name: fc.string({ maxLength: 15 }) }).map((l) => nl.encodeLink({ family: 0, deviceType: 1, index: 2, flags: 0, change: 0, mtu: l.mtu, name: l.name })),
   fc.tuple(A.u16, A.ipv4Addr).map(([port, address]) => encodeInet({ family: 4, address, port })),
   fc.tuple(A.u16, A.ipv6Addr).map(([port, address]) => encodeInet({ family: 6, address, port })),

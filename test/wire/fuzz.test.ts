@@ -14,7 +14,7 @@ import * as icmpv6 from '../../src/wire/icmpv6.js';
 import * as ipv4 from '../../src/wire/ipv4.js';
 import * as ipv6 from '../../src/wire/ipv6.js';
 import * as nl from '../../src/wire/netlink.js';
-import { decodeInet } from '../../src/wire/sockaddr.js';
+import { decodeInet } from '../../src/sock/sockaddr.js';
 import * as tcp from '../../src/wire/tcp.js';
 import * as udp from '../../src/wire/udp.js';
 import { HOSTILE_OFFSETS, input, misbehaviour, targets } from './fuzz-targets.js';

@@ -6,7 +6,11 @@ import { endianness } from 'node:os';
 import fc from 'fast-check';
 import { DecodeError } from '../../src/errors.js';
 import * as nl from '../../src/wire/netlink.js';
+import { addressFamilies } from '../../src/sock/sockaddr.js';
 import { ipv4Addr, ipv6Addr, u32 } from './arbitraries.js';
+
+/** rtm_family numbers: the binding's AF_INET / AF_INET6. */
+const AF = addressFamilies();
 
 const RUNS = { numRuns: 200 };
 const LE = endianness() === 'LE';
@@ -74,8 +78,8 @@ test('netlink message: encode/decode round trip, padded to 4, several per datagr
 test('route message: decodeRoute(encodeRoute(r)) gives r back, v4 and v6', () => {
   fc.assert(
     fc.property(route, (r) => {
-      const back = nl.decodeRoute(nl.encodeRoute(r));
-      assert.equal(nl.routeLength(r), nl.encodeRoute(r).length);
+      const back = nl.decodeRoute(AF, nl.encodeRoute(AF, r));
+      assert.equal(nl.routeLength(r), nl.encodeRoute(AF, r).length);
       assert.deepEqual(JSON.parse(JSON.stringify(back)), JSON.parse(JSON.stringify(r)));
     }),
     RUNS,
@@ -93,7 +97,7 @@ test('a route get answer as the kernel lays it out: RTA_METRICS/RTAX_MTU and RTA
   const ci = Buffer.alloc(32);
   LE ? ci.writeInt32LE(59900, 8) : ci.writeInt32BE(59900, 8);
   const payload = Buffer.concat([
-    Buffer.from([2, 32, 0, 0, 254, 0, 0, 1]),
+    Buffer.from([AF[4], 32, 0, 0, 254, 0, 0, 1]),
     w32(nl.RTM_F_CLONED),
     nl.encodeAttrs([
       { type: nl.RTA_TABLE, data: w32(254) },
@@ -105,7 +109,7 @@ test('a route get answer as the kernel lays it out: RTA_METRICS/RTAX_MTU and RTA
     ]),
   ]);
   const [m] = nl.decode(nl.encode({ type: nl.RTM_NEWROUTE, flags: 0, seq: 7, pid: 0, payload }));
-  const r = nl.decodeRoute(m!.payload);
+  const r = nl.decodeRoute(AF, m!.payload);
   assert.equal(r.family, 4);
   assert.equal(r.dst, '198.18.0.1');
   assert.equal(r.gateway, '198.18.2.1');
@@ -139,19 +143,19 @@ function throwsDecode(fn: () => unknown, what: RegExp): void {
 }
 
 test('malformed input: DecodeError naming what was being read', () => {
-  const good = nl.encode({ type: nl.RTM_NEWROUTE, flags: 0, seq: 1, pid: 0, payload: nl.encodeRoute({ family: 4, dstLen: 32, srcLen: 0, tos: 0, table: 254, protocol: 0, scope: 0, type: 1, flags: 0, dst: '198.18.0.1' }) });
+  const good = nl.encode({ type: nl.RTM_NEWROUTE, flags: 0, seq: 1, pid: 0, payload: nl.encodeRoute(AF, { family: 4, dstLen: 32, srcLen: 0, tos: 0, table: 254, protocol: 0, scope: 0, type: 1, flags: 0, dst: '198.18.0.1' }) });
   throwsDecode(() => nl.decode(good.subarray(0, 10)), /netlink message header/);
   throwsDecode(() => nl.decode(good.subarray(0, good.length - 4)), /netlink message: truncated/);
   const shortLen = Buffer.from(good);
   LE ? shortLen.writeUInt32LE(8, 0) : shortLen.writeUInt32BE(8, 0);
   throwsDecode(() => nl.decode(shortLen), /nlmsg_len 8/);
-  throwsDecode(() => nl.decodeRoute(Buffer.alloc(8)), /rtmsg/);
+  throwsDecode(() => nl.decodeRoute(AF, Buffer.alloc(8)), /rtmsg/);
   const badFamily = Buffer.alloc(12);
   badFamily[0] = 7;
-  throwsDecode(() => nl.decodeRoute(badFamily), /address family 7/);
+  throwsDecode(() => nl.decodeRoute(AF, badFamily), /address family 7/);
   // an RTA_DST of 3 bytes on an IPv4 route
   const p = Buffer.concat([Buffer.from([2, 32, 0, 0, 254, 0, 0, 1, 0, 0, 0, 0]), nl.encodeAttrs([{ type: nl.RTA_DST, data: Buffer.from([1, 2, 3]) }])]);
-  throwsDecode(() => nl.decodeRoute(p), /RTA_DST/);
+  throwsDecode(() => nl.decodeRoute(AF, p), /RTA_DST/);
   // an attribute whose length runs past the end, and one below the header size
   const past = nl.encodeAttrs([{ type: nl.RTA_OIF, data: Buffer.alloc(4) }]);
   LE ? past.writeUInt16LE(40, 0) : past.writeUInt16BE(40, 0);
@@ -172,7 +176,7 @@ test('random bytes: the decoders throw DecodeError or nothing', () => {
   fc.assert(
     fc.property(fc.uint8Array({ maxLength: 96 }), (a) => {
       const b = Buffer.from(a);
-      for (const fn of [() => nl.decode(b), () => nl.decodeRoute(b), () => nl.decodeAttrs(b), () => nl.decodeLink(b), () => nl.decodeError(b)]) {
+      for (const fn of [() => nl.decode(b), () => nl.decodeRoute(AF, b), () => nl.decodeAttrs(b), () => nl.decodeLink(b), () => nl.decodeError(b)]) {
         try {
           fn();
         } catch (err) {

@@ -2,15 +2,11 @@
 // message, followed by the offender's sockaddr (SO_EE_OFFENDER) — the router or host that sent the
 // ICMP error, or AF_UNSPEC for local errors.
 //   u32 ee_errno; u8 ee_origin; u8 ee_type; u8 ee_code; u8 ee_pad; u32 ee_info; u32 ee_data;
+// The origin numbers and the struct's size are the binding's (the system headers').
 import { endianness } from 'node:os';
 import { DecodeError } from '../errors.js';
+import { c } from './binding.js';
 import { decodeInet } from './sockaddr.js';
-
-export const SO_EE_ORIGIN_NONE = 0;
-export const SO_EE_ORIGIN_LOCAL = 1;
-export const SO_EE_ORIGIN_ICMP = 2;
-export const SO_EE_ORIGIN_ICMP6 = 3;
-export const SIZEOF_SOCK_EXTENDED_ERR = 16;
 
 export type ErrOrigin = 'none' | 'local' | 'icmp' | 'icmp6' | 'other';
 
@@ -30,17 +26,19 @@ export interface ExtendedError {
 
 const LE = endianness() === 'LE';
 
+let origins: Map<number, ErrOrigin> | undefined;
 function originName(o: number): ErrOrigin {
-  switch (o) {
-    case SO_EE_ORIGIN_NONE: return 'none';
-    case SO_EE_ORIGIN_LOCAL: return 'local';
-    case SO_EE_ORIGIN_ICMP: return 'icmp';
-    case SO_EE_ORIGIN_ICMP6: return 'icmp6';
-    default: return 'other';
-  }
+  origins ??= new Map([
+    [c('SO_EE_ORIGIN_NONE'), 'none'],
+    [c('SO_EE_ORIGIN_LOCAL'), 'local'],
+    [c('SO_EE_ORIGIN_ICMP'), 'icmp'],
+    [c('SO_EE_ORIGIN_ICMP6'), 'icmp6'],
+  ]);
+  return origins.get(o) ?? 'other';
 }
 
 export function decodeExtendedError(b: Buffer): ExtendedError {
+  const SIZEOF_SOCK_EXTENDED_ERR = c('SIZEOF_SOCK_EXTENDED_ERR');
   if (b.length < SIZEOF_SOCK_EXTENDED_ERR) {
     throw new DecodeError('sock_extended_err', `need ${SIZEOF_SOCK_EXTENDED_ERR} bytes, have ${b.length}`);
   }
