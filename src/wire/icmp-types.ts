@@ -193,11 +193,11 @@ export const ICMPV6_TYPES: Readonly<Record<number, TypeEntry>> = {
 };
 
 /** ICMPv4 error types: they quote the offending datagram (RFC 1122 §3.2.2). */
-export const ICMPV4_ERRORS: ReadonlySet<number> = new Set([3, 4, 5, 11, 12]);
+export const ICMPV4_ERRORS: ReadonlySet<number> = new Set([ICMP_DEST_UNREACH, ICMP_SOURCE_QUENCH, ICMP_REDIRECT, ICMP_TIME_EXCEEDED, ICMP_PARAMETER_PROBLEM]);
 /** ICMPv4 types whose quote may be followed by an RFC 4884 extension structure. */
-export const ICMPV4_EXTENSIBLE: ReadonlySet<number> = new Set([3, 11, 12]);
+export const ICMPV4_EXTENSIBLE: ReadonlySet<number> = new Set([ICMP_DEST_UNREACH, ICMP_TIME_EXCEEDED, ICMP_PARAMETER_PROBLEM]);
 /** ICMPv6 types whose quote may be followed by an RFC 4884 extension structure. */
-export const ICMPV6_EXTENSIBLE: ReadonlySet<number> = new Set([1, 3]);
+export const ICMPV6_EXTENSIBLE: ReadonlySet<number> = new Set([ICMP6_DST_UNREACH, ICMP6_TIME_EXCEEDED]);
 
 /** ICMPv6 error messages are types 0-127, informational ones 128-255 (RFC 4443 §2.1). */
 export function isIcmpv6Error(type: number): boolean {

@@ -3,6 +3,7 @@
 // the given bytes of the offending datagram, with its checksum. inject, checkserver and the lab's
 // liar all send this same message; only what they quote and how they send it differ.
 import type { Family } from './facts.js';
+import { ICMP_FRAG_NEEDED } from './icmp-types.js';
 import * as icmpv4 from './icmpv4.js';
 import * as icmpv6 from './icmpv6.js';
 import type { PseudoHeader } from './pseudo.js';
@@ -24,6 +25,6 @@ export interface PtbInput {
 /** Encode a frag-needed (IPv4) or packet-too-big (IPv6) ICMP message. */
 export function encodePtb(p: PtbInput): Buffer {
   return p.family === 4
-    ? icmpv4.encode({ kind: 'destUnreachable', code: 4, nextHopMtu: p.mtu, quoted: p.quoted })
+    ? icmpv4.encode({ kind: 'destUnreachable', code: ICMP_FRAG_NEEDED, nextHopMtu: p.mtu, quoted: p.quoted })
     : icmpv6.encode({ kind: 'packetTooBig', code: 0, mtu: p.mtu, quoted: p.quoted }, undefined, 0, p.pseudo);
 }
