@@ -136,7 +136,10 @@ export function native(): NativeBinding {
 /** Constant from the system headers, e.g. c('IP_MTU_DISCOVER'). Throws on a typo. */
 export function c(name: string): number {
   const v = native().constants[name];
-  if (v === undefined) throw new Error(`unknown native constant ${name}`);
+  if (v === undefined) {
+    // A typo, or a checkout's build/Release compiled before native/binding.cc exported the name.
+    throw new Error(`unknown native constant ${name} (a build older than native/binding.cc? npm test, or npm run build:native, rebuilds it)`);
+  }
   return v;
 }
 
