@@ -11,6 +11,7 @@ export { checkServer, type CheckServerOptions, type CheckServerResult } from './
 export { doctor, type DoctorOptions, type DoctorResult, type DoctorCheck, type CheckId, type CheckStatus } from './doctor/index.js';
 export { explain, fixes, payloadSizes, rankCandidates, renderExplanation } from './explain/index.js';
 export type { Explanation } from './explain/index.js';
+export { Watcher, WatchTargetError, type WatchOptions, type WatchEvent, type WatchReason, type WatchState, type WatcherApi } from './watch/index.js';
 export { PathMtuSearch } from './search/index.js';
 export type { SearchOptions, SearchResult } from './search/index.js';
 export { ProbeSocket } from './sock/socket.js';

@@ -18,6 +18,7 @@ export const commands: CommandEntry[] = [
   { name: 'inject', summary: 'send a crafted frag-needed / packet-too-big to a host (testing)', load: async () => (await import('./inject.js')).injectCommand },
   { name: 'check-server', summary: 'does a TCP server honour "packet too big"? (sends it one, watches its segments)', load: async () => (await import('./check-server.js')).checkServerCommand },
   { name: 'doctor', summary: 'why PMTUD fails here: privileges, sysctls, firewall, routes; the fix for each', load: async () => (await import('./doctor.js')).doctorCommand },
+  { name: 'watch', summary: 'keep path MTUs true over time (RFC 8899 timers): an event per change, a live table', load: async () => (await import('./watch.js')).watchCommand },
   { name: 'serve', summary: 'a Prometheus exporter: /probe?target= answers with the path MTU (blackbox_exporter style)', load: async () => (await import('./serve.js')).serveCommand },
   { name: 'demo', summary: 'build a lab network of real routers, run discover and trace through it, tear it down', load: async () => (await import('./demo.js')).demoCommand },
 ];
