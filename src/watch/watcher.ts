@@ -9,7 +9,7 @@ import { EventEmitter } from 'node:events';
 import { discover, type DiscoverOptions, type DiscoverResult } from '../discover/discover.js';
 import { openMethod } from '../discover/methods.js';
 import { PathMtuError, UsageError } from '../errors.js';
-import type { MethodName } from '../probe/outcome.js';
+import { METHOD_CHOICES, isMethodChoice, type MethodName } from '../probe/outcome.js';
 import type { Prober, ProbeOutcome } from '../probe/prober.js';
 import type { Family } from '../wire/facts.js';
 import { DEFAULT_INTERVAL_S, DEFAULT_RAISE_S, WatchMachine, type Change, type SearchRequest } from './machine.js';
@@ -382,6 +382,5 @@ function validate(o: WatchOptions): void {
   intIn('port', o.port, 1, 65535);
   intIn('ratePps', o.ratePps, 1, 10_000_000);
   if (o.family !== undefined && o.family !== 4 && o.family !== 6) throw new UsageError((n) => `${n('family')} must be 4 or 6, got ${String(o.family)}`);
-  const methods = ['auto', 'udp', 'icmp', 'icmp-dgram', 'tcp'];
-  if (o.method !== undefined && !methods.includes(o.method)) throw new UsageError((n) => `unknown ${n('method', `'${o.method}'`)} (choose from ${methods.join(', ')})`);
+  if (o.method !== undefined && !isMethodChoice(o.method)) throw new UsageError((n) => `unknown ${n('method', `'${o.method}'`)} (choose from ${METHOD_CHOICES.join(', ')})`);
 }

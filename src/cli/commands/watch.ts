@@ -1,7 +1,7 @@
 // pathmtu watch <targets...> | -f FILE: keep path MTUs true over time and report each change.
 import { parseArgs } from 'node:util';
-import type { MethodChoice } from '../../discover/index.js';
 import { PermissionError, UsageError } from '../../errors.js';
+import { METHOD_CHOICES, isMethodChoice } from '../../probe/outcome.js';
 import { Watcher, WatchTargetError } from '../../watch/watcher.js';
 import type { WatchEvent, WatchOptions, WatchState } from '../../watch/types.js';
 import { FAMILY_FLAGS, familyFlags, hostWithoutPort, parseInteger, parseSeconds } from '../args.js';
@@ -75,8 +75,6 @@ const options = {
   json: { type: 'boolean', default: false },
 } as const satisfies ParseArgsOptionsConfig;
 
-const METHODS = ['auto', 'icmp', 'icmp-dgram', 'udp', 'tcp'];
-
 /** Seconds, from 0.1 (tests) to `max`. */
 function seconds(flag: string, text: string | undefined, max: number): number | undefined {
   const ms = parseSeconds(flag, text, max);
@@ -93,8 +91,8 @@ async function run(argv: string[], io: Io): Promise<number> {
     throw new UsageError(values.file !== undefined ? `no targets in ${values.file}` : 'missing <target>, e.g. pathmtu watch 192.0.2.10 (or -f FILE)');
   }
   for (const t of targets) hostWithoutPort(t, 'watch', (port, h) => `to probe through TCP port ${port}: pathmtu watch --method tcp -p ${port} ${h}`);
-  const method = (values.method ?? 'auto') as MethodChoice;
-  if (!METHODS.includes(method)) throw new UsageError(`--method must be one of ${METHODS.join(', ')}; got '${values.method}'`);
+  const method = values.method ?? 'auto';
+  if (!isMethodChoice(method)) throw new UsageError(`--method must be one of ${METHOD_CHOICES.join(', ')}; got '${values.method}'`);
   const family = familyFlags(values['4'], values['6']);
   const intervalS = seconds('--interval', values.interval, 86_400);
   const raiseS = seconds('--raise', values.raise, 7 * 86_400);

@@ -1,0 +1,95 @@
+// pathmtu watch's rendering and arguments: event lines, the live table (redrawn in place on a
+// terminal, here a fake one watching loopback), target files, and usage errors (exit 2, one line).
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { after, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { duration, eventLine, renderTable, watchCommand } from '../../src/cli/commands/watch.js';
+import { parseTargets } from '../../src/cli/targets-file.js';
+import type { WatchEvent, WatchState } from '../../src/watch/types.js';
+
+const bin = fileURLToPath(new URL('../../bin/pathmtu.js', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'pathmtu-watch-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const ev = (over: Partial<WatchEvent>): WatchEvent => ({
+  time: '2026-11-30T15:40:02.123Z', target: '198.18.2.2', address: '198.18.2.2', family: 4, method: 'icmp',
+  pmtu: 1400, previous: 1500, reason: 'ptb', blackHole: false, ptbFrom: '198.18.0.2', detail: 'PTB 1400 from 198.18.0.2', ...over,
+});
+
+test('event lines: time to the second, old → new, why', () => {
+  assert.equal(eventLine(ev({})), '2026-11-30T15:40:02Z 198.18.2.2  1500 → 1400  PTB 1400 from 198.18.0.2');
+  assert.equal(eventLine(ev({ reason: 'initial', previous: null, pmtu: 1500, detail: 'path MTU 1500' })), '2026-11-30T15:40:02Z 198.18.2.2  1500  path MTU 1500');
+  assert.equal(
+    eventLine(ev({ target: 'gw.example', reason: 'unreachable', pmtu: null, previous: 1400, detail: 'no answer to 3 rounds of probes (1400 and 68 bytes)' })),
+    '2026-11-30T15:40:02Z gw.example (198.18.2.2)  1400 → —  target unreachable: no answer to 3 rounds of probes (1400 and 68 bytes)',
+  );
+});
+
+test('durations and the table: a black hole marked, long details cut to the width', () => {
+  assert.deepEqual([duration(45_000), duration(185_000), duration(7_380_000), duration(3 * 86_400_000 + 7_200_000)], ['45s', '3m05s', '2h03m', '3d02h']);
+  const st: WatchState = {
+    target: '198.18.2.2', address: '198.18.2.2', family: 4, method: 'icmp', pmtu: 1400, blackHole: true, phase: 'confirming',
+    sinceMs: 1_000_000, lastEvent: ev({ reason: 'black-hole', detail: 'black hole above 1400' }), changes: 2, probesSent: 40, probesPerSecond: 0.0333,
+  };
+  const [head, row] = renderTable([st], 1_065_000);
+  assert.match(head, /^TARGET\s+PMTU\s+STATE\s+SINCE\s+LAST CHANGE\s+PROBES\/S$/);
+  assert.match(row, /^198\.18\.2\.2\s+1400\*\s+confirming\s+1m05s\s+1500 → 1400 black hole above 1400\s+0\.03$/);
+  assert.ok(renderTable([st], 1_065_000, 40).every((l) => l.length <= 40));
+});
+
+test('target files: several per line, comments and blank lines skipped', () => {
+  assert.deepEqual(parseTargets('# vantage A\n198.18.2.2  2001:db8::2\n\n  gw.example # the VPN\r\n'), ['198.18.2.2', '2001:db8::2', 'gw.example']);
+});
+
+test('usage errors exit 2 with one line and no stack trace', () => {
+  const empty = join(dir, 'empty.txt');
+  writeFileSync(empty, '# nothing\n');
+  const cases: Array<[string[], RegExp]> = [
+    [['watch'], /missing <target>/],
+    [['watch', '-f', empty], /no targets in .*empty\.txt/],
+    [['watch', '-f', join(dir, 'none.txt')], /cannot read .*none\.txt: ENOENT/],
+    [['watch', '--interval', '0', '127.0.0.1'], /--interval must be/],
+    [['watch', '--interval', 'soon', '127.0.0.1'], /--interval must be a number of seconds/],
+    [['watch', '--raise', '-1', '127.0.0.1'], /--raise/],
+    [['watch', '-m', 'carrier-pigeon', '127.0.0.1'], /--method must be one of auto, icmp, icmp-dgram, udp, tcp/],
+    [['watch', '127.0.0.1:80'], /has a port.*--method tcp -p 80/],
+    [['watch', '-4', '-6', '127.0.0.1'], /-4 and -6 exclude each other/],
+    [['watch', '--min', '1400', '--max', '1300', '127.0.0.1'], /--max 1300 is below --min 1400/],
+  ];
+  for (const [args, msg] of cases) {
+    const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 10_000 });
+    assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, msg, args.join(' '));
+    assert.doesNotMatch(r.stderr, /\n\s+at /);
+    assert.equal(r.stdout, '');
+  }
+  const help = spawnSync(process.execPath, [bin, 'watch', '--help'], { encoding: 'utf8' });
+  assert.equal(help.status, 0);
+  assert.match(help.stdout, /--interval S[\s\S]*--raise S[\s\S]*JSON fields: time, target, address/);
+});
+
+test('on a terminal: the live table is drawn, redrawn in place, and Ctrl-C ends it with 0', async () => {
+  let out = '';
+  const stdout = Object.assign(new Writable({ write: (chunk, _enc, cb) => ((out += String(chunk)), cb()) }), { isTTY: true, columns: 100 });
+  const stderr = new Writable({ write: (_c, _e, cb) => cb() });
+  const ac = new AbortController();
+  const running = watchCommand.run(['--interval', '0.2', '127.0.0.1'], { stdout, stderr, env: {}, signal: ac.signal });
+  const until = Date.now() + 10_000;
+  // Loopback: the first search delivers the largest size at once; then a redraw carries the event.
+  while (!/65535 {2}confirming/.test(out) || (out.match(/\x1b\[\d+F\x1b\[J/g) ?? []).length < 2) {
+    if (Date.now() > until) throw new Error(`no table: ${JSON.stringify(out)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  ac.abort();
+  assert.equal(await running, 0);
+  assert.match(out, /^\x1b\[\?25l/, 'cursor hidden while drawing');
+  assert.match(out, /TARGET\s+PMTU\s+STATE\s+SINCE\s+LAST CHANGE\s+PROBES\/S/);
+  assert.match(out, /Z 127\.0\.0\.1 {2}65535 {2}path MTU 65535/, 'the event shown below the table');
+  assert.match(out, /\x1b\[\?25h$/, 'cursor shown again at the end');
+  assert.ok(out.split('\n').every((l) => l.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').length <= 99), 'lines fit the terminal');
+});
