@@ -1,4 +1,4 @@
-// npm run bench [-- --quick] [-- --only peers|trace|search|codec|hard|fuzz|startup|hub] [-- --reps N] [-- --timeout S]
+// npm run bench [-- --quick] [-- --only peers|trace|search|codec|hard|fuzz|startup|hub|watch] [-- --reps N] [-- --timeout S]
 // Prints, in order: (1) discover, pathmtu vs peers on fresh lab paths, (2) trace rows, (3) the search
 // on the simulated path (virtual time), (4) codec and checksum throughput, (5) discover on issue 9's
 // harder paths (a filtered method, a silent one, a PTB then a black hole) beside tracepath and
@@ -7,18 +7,20 @@
 // --reps N: 10 x N), (8) issue 8's hub: build/teardown of 1,000 targets per family, today's
 // sequential discover() baseline over them (100 calls per family with --quick), udp through its
 // black holes, a loop of CLI processes. Medians and ratios only: nothing here asserts a speed, it
-// reports one (the targets from the issues are printed beside it).
+// reports one (the targets from the issues are printed beside it). (9) watch on the hub: 1,000
+// targets per family watched at once: first known, steady probes/s per target, changes seen.
 import { parseArgs } from 'node:util';
 import { LabError } from '../src/errors.js';
 import { runCodecBench } from './codec.js';
 import { runFuzzBench } from './fuzz.js';
 import { runHardBench } from './hard.js';
 import { runHubBench } from './hub.js';
+import { runWatchBench } from './watch.js';
 import { measurePeers, renderPeers, renderTrace, writeJson } from './peers.js';
 import { runStartupBench } from './startup.js';
 import type { Role } from './lib/tools.js';
 
-const PARTS = ['peers', 'trace', 'search', 'codec', 'hard', 'fuzz', 'startup', 'hub'] as const;
+const PARTS = ['peers', 'trace', 'search', 'codec', 'hard', 'fuzz', 'startup', 'hub', 'watch'] as const;
 type Part = (typeof PARTS)[number];
 
 function usage(message: string): never {
@@ -113,6 +115,18 @@ if (want('hub')) {
   } catch (e) {
     if (!(e instanceof LabError)) throw e;
     section('8. hub of many targets (issue 8)');
+    console.log(`skipped: ${e.message}`);
+  }
+}
+
+if (want('watch')) {
+  try {
+    const out = await runWatchBench(values.quick ? { targets: 200, changes: 20 } : {});
+    section('9. watch: the hub targets watched at once (issue 10)');
+    console.log(out);
+  } catch (e) {
+    if (!(e instanceof LabError)) throw e;
+    section('9. watch (issue 10)');
     console.log(`skipped: ${e.message}`);
   }
 }
