@@ -87,7 +87,8 @@ export async function runWatchBench(opts: WatchBenchOptions = {}): Promise<strin
     const delays = changed.map((c) => seen(c)).filter((e) => e !== undefined).map((e) => e!.at - tc);
     const within2 = delays.filter((d) => d <= 2 * intervalS * 1000).length;
     const reasons = new Set(changed.map((c) => seen(c)?.reason).filter((x) => x !== undefined));
-    const rssMb = process.memoryUsage().rss / 1e6;
+    const mem = process.memoryUsage();
+    const rssMb = mem.rss / 1e6;
 
     out.push(
       `${all.length} targets watched at once (${n} per family, ${all.filter((t) => t.blackHole).length} behind a PTB-dropping router), one process,`,
@@ -100,7 +101,7 @@ export async function runWatchBench(opts: WatchBenchOptions = {}): Promise<strin
           [`steady traffic (${steadyS.toFixed(0)} s: rounds + raise searches)`, `${ppsPerTarget.toFixed(3)} probes/s per target`, `${(ppsPerTarget / scale).toFixed(4)} probes/s per target (target <= 1)`],
           ['changes reported while nothing changed', String(falseChanges), ''],
           [`route MTU lowered by 20 for ${changed.length} targets`, `${delays.length} seen (${[...reasons].join(', ')}), ${within2} within 2 intervals; median ${seconds(median(delays))}, max ${seconds(Math.max(...delays))}`, `within ${2 * DEFAULT_INTERVAL_S} s`],
-          ['process RSS', `${rssMb.toFixed(0)} MB (${(rss0 / 1e6).toFixed(0)} MB before start)`, ''],
+          ['process RSS', `${rssMb.toFixed(0)} MB (${(rss0 / 1e6).toFixed(0)} MB before start; JS heap in use ${(mem.heapUsed / 1e6).toFixed(0)} MB)`, ''],
           ['errors reported', String(errors), ''],
         ],
       ),
