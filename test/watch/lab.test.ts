@@ -130,7 +130,7 @@ labTest(
 );
 
 labTest(
-  'watch, v4 and v6: a router that starts dropping its PTBs as its link narrows is a black hole with the exact PMTU',
+  'watch, v4 and v6: a router that starts dropping its PTBs as its link narrows is a black hole with the exact PMTU; a silent server is unreachable, then back',
   { routers: [{}, {}, {}] },
   async (lab) => {
     await watching(lab, async (events) => {
@@ -147,6 +147,22 @@ labTest(
         assert.equal(e.detail, 'black hole above 1400');
         assert.ok(e.at - changed <= 2 * INTERVAL_S * 1000, `IPv${f}: seen ${Math.round(e.at - changed)} ms after the change`);
       }
+      // Then the server stops answering altogether (echo dropped): unreachable, not a black hole;
+      // answering again, it is back with its PMTU, found by a fresh search.
+      const down = await lab.exec('server', ['nft', '-f', '-'], { input: 'table inet pmtu_down {\n  chain input {\n    type filter hook input priority 0; policy accept;\n    icmp type echo-request drop\n    icmpv6 type echo-request drop\n  }\n}\n' });
+      assert.equal(down.code, 0, down.stderr);
+      for (const f of families) {
+        const e = await events.until((x) => x.address === server(lab, f) && x.reason === 'unreachable', 2 * INTERVAL_S * 1000 + 3000, `IPv${f} unreachable`);
+        assert.deepEqual([e.pmtu, e.previous, e.blackHole], [null, 1400, false], JSON.stringify(e));
+        assert.match(e.detail, /no answer to 3 rounds of probes \(1400 and (68|1280) bytes\)/);
+      }
+      const up = await lab.exec('server', ['nft', 'delete', 'table', 'inet', 'pmtu_down']);
+      assert.equal(up.code, 0, up.stderr);
+      for (const f of families) {
+        const e = await events.until((x) => x.address === server(lab, f) && x.reason === 'reachable', 2 * INTERVAL_S * 1000 + 3000, `IPv${f} back`);
+        assert.deepEqual([e.pmtu, e.previous, e.blackHole], [1400, null, true], JSON.stringify(e));
+      }
+      assert.ok(!events.all.some((x) => x.reason === 'black-hole' && x.pmtu !== 1400), 'silence was never taken for a smaller PMTU');
     });
   },
   { timeout: 60_000 },
