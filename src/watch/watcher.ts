@@ -4,7 +4,9 @@
 //
 // Searches run at most SEARCH_CONCURRENCY at once (each discover() opens its own sockets until the
 // engine's pool lands); confirmation probes of every target share one socket per (family, method),
-// their answers routed back by the prober's token.
+// their answers routed back by the prober's token. WatchOptions.ratePps caps the confirmation rounds
+// of all targets together (a token bucket: a due round waits for its two probes' tokens); the
+// searches' own probes are not under it until they run on the engine's pool.
 import { EventEmitter } from 'node:events';
 import { discover, type DiscoverOptions, type DiscoverResult } from '../discover/discover.js';
 import { openMethod } from '../discover/methods.js';
@@ -73,6 +75,9 @@ export class Watcher extends EventEmitter implements WatcherApi {
   #timerAt = Infinity;
   #armQueued = false;
   #started = false;
+  /** ratePps's token bucket (a burst of one second's worth), for the confirmation rounds. */
+  #tokens = 0;
+  #tokensAt = 0;
   #stopped = false;
   #onAbort = (): void => void this.stop();
 
@@ -81,6 +86,8 @@ export class Watcher extends EventEmitter implements WatcherApi {
     validate(options);
     this.#options = { ...options, intervalS: options.intervalS ?? DEFAULT_INTERVAL_S, raiseS: options.raiseS ?? DEFAULT_RAISE_S };
     this.#setTargetList(targets);
+    this.#tokens = this.#options.ratePps ?? 0;
+    this.#tokensAt = performance.now();
   }
 
   async start(): Promise<void> {
@@ -197,6 +204,7 @@ export class Watcher extends EventEmitter implements WatcherApi {
         const t = shared.prober.send(e.address!, size);
         shared.pending.set(t, { entry: e, token: probe.token, at: now });
         this.#count(e, 1, now);
+        this.#tokens--;
       } catch (err) {
         this.#report(e, err);
       }
@@ -331,6 +339,13 @@ export class Watcher extends EventEmitter implements WatcherApi {
     if (e.sent.length > 256) e.sent = e.sent.filter(([at]) => at > now - RATE_WINDOW_MS);
   }
 
+  /** Refill the bucket up to one second's worth; true when it holds `n` tokens. */
+  #tokensFor(n: number, now: number, rate: number): boolean {
+    this.#tokens = Math.min(Math.max(2, rate), this.#tokens + ((now - this.#tokensAt) / 1000) * rate);
+    this.#tokensAt = now;
+    return this.#tokens >= n;
+  }
+
   /** Re-arm the one timer after the current burst of work (many pumps coalesce into one scan). */
   #armSoon(): void {
     if (this.#armQueued || this.#stopped || !this.#started) return;
@@ -357,7 +372,16 @@ export class Watcher extends EventEmitter implements WatcherApi {
     this.#timer = undefined;
     this.#timerAt = Infinity;
     const now = performance.now();
-    for (const e of this.#entries.values()) if (e.wakeAt !== null && e.wakeAt <= now) this.#pump(e);
+    const rate = this.#options.ratePps;
+    for (const e of this.#entries.values()) {
+      if (e.wakeAt === null || e.wakeAt > now) continue;
+      // The global cap: a due round waits until the bucket holds its two probes.
+      if (rate !== undefined && !this.#tokensFor(2, now, rate)) {
+        e.wakeAt = now + (2 - this.#tokens) * (1000 / rate);
+        continue;
+      }
+      this.#pump(e);
+    }
     for (const s of this.#probers.values()) {
       for (const [t, p] of s.pending) if (p.at < now - TOKEN_TTL_MS) s.pending.delete(t);
     }
