@@ -52,8 +52,20 @@ export function unprovenQuote(carried: number): string | undefined {
   return carried >= NONCE_LENGTH ? undefined : `the quote carries ${carried} of the probe's ${NONCE_LENGTH} nonce bytes`;
 }
 
-/** How many finished probes a Prober remembers, so late answers still match. */
-const REMEMBER = 4096;
+/**
+ * How long a probe is remembered after it was sent, so a late answer still matches: longer than
+ * the longest loss timeout (3 s) with room for a slow ICMP slow path. The memory scales with the
+ * probes in flight (at the engine's default 2,000 pps, ~20,000 probes), never with the targets.
+ */
+export const REMEMBER_MS = 10_000;
+/** Probes always remembered, however old (a lone, slow run still matches answers a minute late). */
+export const REMEMBER_MIN = 4096;
+/** Hard ceiling on remembered probes (memory stays bounded at any rate): ~50 MB at worst. */
+export const REMEMBER_MAX = 262_144;
+
+function indexKey(key: number, destination: string): string {
+  return `${key}|${destination}`;
+}
 
 export abstract class Prober extends EventEmitter<ProberEvents> {
   abstract readonly method: MethodName;
@@ -62,6 +74,8 @@ export abstract class Prober extends EventEmitter<ProberEvents> {
   /** Counts of answers ignored, by reason (forged/unmatched evidence is visible, never used). */
   readonly ignoredCounts = new Map<string, number>();
   protected readonly probes = new Map<number, InFlight>();
+  /** Remembered probes by (key, destination): an answer finds its candidates in O(1), not by a scan. */
+  readonly #byKey = new Map<string, InFlight[]>();
   #nextToken = 1;
   protected readonly salt = randomUint32();
 
@@ -134,27 +148,53 @@ export abstract class Prober extends EventEmitter<ProberEvents> {
     nonce.writeUInt32BE(token >>> 0, 0);
     nonce.writeUInt32BE((this.salt ^ Math.imul(token, 0x9e3779b1)) >>> 0, 4);
     const p: InFlight = { token, destination, size, ttl, nonce, sentAt: process.hrtime.bigint(), key, answered: false };
+    this.#forgetOld(p.sentAt);
     this.probes.set(token, p);
-    if (this.probes.size > REMEMBER) {
-      const oldest = this.probes.keys().next().value;
-      if (oldest !== undefined) this.probes.delete(oldest);
-    }
+    const k = indexKey(key, destination);
+    const list = this.#byKey.get(k);
+    if (list) list.push(p);
+    else this.#byKey.set(k, [p]);
     return p;
+  }
+
+  /** Drop the oldest probes past REMEMBER_MS (keeping at least REMEMBER_MIN, at most REMEMBER_MAX). */
+  #forgetOld(now: bigint): void {
+    const horizon = now - BigInt(REMEMBER_MS) * 1_000_000n;
+    while (this.probes.size >= REMEMBER_MIN) {
+      const oldest = this.probes.values().next().value;
+      if (oldest === undefined) break;
+      if (oldest.sentAt > horizon && this.probes.size < REMEMBER_MAX) break;
+      this.probes.delete(oldest.token);
+      const k = indexKey(oldest.key, oldest.destination);
+      const list = this.#byKey.get(k);
+      if (list) {
+        // The oldest of its bucket is first (probes are appended in sending order).
+        const i = list.indexOf(oldest);
+        if (i >= 0) list.splice(i, 1);
+        if (list.length === 0) this.#byKey.delete(k);
+      }
+    }
+  }
+
+  /** Probes remembered right now (in flight or recently answered). */
+  get remembered(): number {
+    return this.probes.size;
   }
 
   /** The token of the newest probe to `destination` with matching key (and nonce, when quoted). */
   protected match(destination: string | null, key: number, quotedNonce: Buffer | null): InFlight | undefined {
-    let found: InFlight | undefined;
-    for (const p of this.probes.values()) {
-      if (p.key !== key) continue;
-      if (destination !== null && p.destination !== destination) continue;
+    // Without a destination (an error-queue entry that names none) every probe with the key is a
+    // candidate: the slow path, a scan.
+    const candidates = destination !== null ? (this.#byKey.get(indexKey(key, destination)) ?? []) : [...this.probes.values()].filter((p) => p.key === key);
+    for (let i = candidates.length - 1; i >= 0; i--) {
+      const p = candidates[i]!;
       if (quotedNonce !== null && quotedNonce.length > 0) {
         const n = Math.min(quotedNonce.length, p.nonce.length);
         if (!quotedNonce.subarray(0, n).equals(p.nonce.subarray(0, n))) continue;
       }
-      found = p; // keep the newest
+      return p; // the newest
     }
-    return found;
+    return undefined;
   }
 
   /**

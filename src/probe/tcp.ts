@@ -32,7 +32,7 @@ import { Prober, type InFlight, type SendOptions } from './prober.js';
 const TCP_HEADER = tcp.MIN_HEADER_LENGTH;
 const NONCE = 8;
 export const TCP_DEFAULT_PORT = 443;
-/** Source ports in use at once (one per probe, cycling); matches Prober's memory of 4096 probes. */
+/** Source ports in use at once (one per probe, cycling); an answer is matched by (port, destination) and then its acknowledgement. */
 const PORT_SPAN = 4096;
 /** Linux's default ip_local_port_range. */
 const EPHEMERAL_LOW = 32768;

@@ -14,4 +14,4 @@ export {
   simulateMany, hubTopology, SimNetwork, PlateauGuesser,
   type SimTopology, type SimRouter, type SimManyTarget, type ManyOptions, type ManyResult, type ManyTargetResult, type ManyJob, type HubOptions,
 } from './simulate-many.js';
-export { Pacer, TokenBucket, LINUX_ICMP_PEER_LIMIT, LINUX_ICMP_GLOBAL_LIMIT, type PacerOptions, type TokenBucketLimit } from './pacing.js';
+export { Pacer, TokenBucket, LINUX_ICMP_PEER_LIMIT, LINUX_ICMP_GLOBAL_LIMIT, type PacerOptions, type TokenBucketLimit } from '../engine/pacing.js';

@@ -8,10 +8,10 @@
 // which makes RTTVAR collapse. Floor 50 ms: above scheduler and ICMP generation jitter on a loaded
 // host, still 20x below the fixed 1 s of ping/tracepath. Ceiling 3 s: the RFC 6298 initial RTO x 3.
 
-export const DEFAULT_MIN_TIMEOUT_MS = 50;
-export const DEFAULT_MAX_TIMEOUT_MS = 3000;
-/** RFC 6298 §2.1: before any sample, 1 s. */
-export const INITIAL_TIMEOUT_MS = 1000;
+import { DEFAULT_MIN_TIMEOUT_MS, DEFAULT_MAX_TIMEOUT_MS, INITIAL_TIMEOUT_MS } from '../engine/timing.js';
+
+// The defaults live in the engine (one place for every job); re-exported for the search's users.
+export { DEFAULT_MIN_TIMEOUT_MS, DEFAULT_MAX_TIMEOUT_MS, INITIAL_TIMEOUT_MS };
 
 export class RttEstimator {
   srtt: number | undefined;

@@ -97,7 +97,7 @@ export class PathMtuSearch {
 
   /**
    * Tell the search that the router answering its large probes has (or no longer has) spent its ICMP
-   * error budget, e.g. on other searches behind it (see pacing.ts): it then expects silence rather
+   * error budget, e.g. on other searches behind it (see engine/pacing.ts): it then expects silence rather
    * than "too big" above the answer, and sends loss confirmations at once instead of one per timeout.
    */
   setIcmpExhausted(exhausted: boolean): void {

@@ -1,6 +1,6 @@
 // Many targets on one simulated topology: routers shared by many targets, each router with Linux's
 // ICMP error rate limits, and one PathMtuSearch per target driven by a scheduler (a global
-// packets-per-second cap and per-router pacing, pacing.ts) on one virtual clock. Pure and seeded.
+// packets-per-second cap and per-router pacing, engine/pacing.ts) on one virtual clock. Pure and seeded.
 //
 // Router limits, as Linux implements them (net/ipv4/icmp.c, net/ipv6/icmp.c):
 // - per peer: inet_peer_xrlim_allow, a bucket of 6 × icmp_ratelimit (1000 ms) keyed by the
@@ -15,7 +15,7 @@
 // per-peer bucket.
 import type { Outcome } from '../probe/outcome.js';
 import { MIN_MTU, type Family } from '../wire/facts.js';
-import { LINUX_ICMP_GLOBAL_LIMIT, LINUX_ICMP_PEER_LIMIT, Pacer, TokenBucket, type TokenBucketLimit } from './pacing.js';
+import { LINUX_ICMP_GLOBAL_LIMIT, LINUX_ICMP_PEER_LIMIT, Pacer, TokenBucket, type TokenBucketLimit } from '../engine/pacing.js';
 import { prng } from './prng.js';
 import { PathMtuSearch } from './search.js';
 import type { ProbeOrder, SearchOptions, SearchResult } from './types.js';

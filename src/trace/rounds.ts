@@ -7,7 +7,7 @@
 // would have arrived. Answers to earlier rounds that straggle in are not mixed into later ones.
 import type { ProbeOutcome, Prober } from '../probe/prober.js';
 import { ProbeReporter } from '../probe/diagnostics.js';
-import { RttEstimator, DEFAULT_MIN_TIMEOUT_MS } from '../search/rtt.js';
+import { RttEstimator, DEFAULT_MIN_TIMEOUT_MS, DEFAULT_MAX_TIMEOUT_MS } from '../search/rtt.js';
 
 export interface RoundRequest {
   /** Whole IP packet size. */
@@ -16,7 +16,7 @@ export interface RoundRequest {
 }
 
 export interface RoundsOptions {
-  /** Ceiling of the loss timeout, ms (default 2000). */
+  /** Ceiling of the loss timeout, ms (default 3000, engine/timing.ts). */
   maxTimeoutMs?: number;
   /** Floor of the loss timeout, ms (default: the search's, 50). */
   minTimeoutMs?: number;
@@ -27,7 +27,6 @@ export interface RoundsOptions {
   reporter?: ProbeReporter;
 }
 
-const DEFAULT_MAX_TIMEOUT_MS = 2000;
 
 export class Rounds {
   readonly rtt: RttEstimator;

@@ -14,7 +14,7 @@ export interface TraceOptions {
   maxHops?: number;
   /** Largest size to consider (default: the MTU of the outgoing interface). */
   max?: number;
-  /** Longest wait for one answer, in ms (default adaptive from the RTT, at most 2000). */
+  /** Longest wait for one answer, in ms (default adaptive from the RTT, at most 3000). */
   timeoutMs?: number;
   /** Destination port for tcp (default 443) or first port for udp (default 33434). */
   port?: number;

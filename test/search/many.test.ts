@@ -3,7 +3,7 @@
 // exact when the routers' budget for us is long spent.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Pacer, TokenBucket } from '../../src/search/pacing.js';
+import { Pacer, TokenBucket } from '../../src/engine/pacing.js';
 import { PathMtuSearch } from '../../src/search/search.js';
 import { SimNetwork, hubTopology, simulateMany, type SimTopology } from '../../src/search/simulate-many.js';
 import { simulate } from '../../src/search/simulate.js';

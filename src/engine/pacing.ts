@@ -1,6 +1,6 @@
 // Pacing for many concurrent searches: a global packets-per-second cap, and a mirror of each
 // router's ICMP error budget. Pure: the caller passes the clock (ms, non-decreasing); no sockets, no
-// timers. The simulator (simulate-many.ts) drives it today; the engine is meant to reuse it as is.
+// timers. The engine's scheduler (scheduler.ts) and the simulator (search/simulate-many.ts) drive it.
 //
 //   const pacer = new Pacer({ ratePps: 2000 });
 //   when a job is due:  if (pacer.mayPoll(now)) { orders = job.poll(now); send; pacer.sent(orders.length, now) }
