@@ -1,16 +1,21 @@
 // discover(): the largest IP packet that crosses the path to a host without fragmentation.
 // Orchestration only: the search (src/search) decides what to probe and when it knows; a Prober
-// (src/probe) turns orders into packets and answers into outcomes. Timers live here: the search's
-// wake-up, and under auto the deadline for switching to a method the scout heard from.
+// (src/probe) turns orders into packets and answers into outcomes. Both run on the engine
+// (src/engine): probers are leased from its pool (shared by every run in the process), the search is
+// a job of its scheduler (one timer, the rate cap, per-router pacing). Under auto, the deadline for
+// switching to a method the scout heard from is kept here.
 import { channel } from 'node:diagnostics_channel';
 import { AbortError, PermissionError, UsageError } from '../errors.js';
 import type { MethodName } from '../probe/outcome.js';
 import { MIN_MTU, type Family } from '../wire/facts.js';
 import type { Prober, ProbeOutcome, Ignored, Direction } from '../probe/prober.js';
+import { defaultEngine, type Engine } from '../engine/engine.js';
+import type { Lease } from '../engine/pool.js';
+import type { JobHandle } from '../engine/scheduler.js';
 import { PathMtuSearch, type SearchResult } from '../search/index.js';
 import { interfaceMtu, kernelPathMtu } from './local-mtu.js';
 import { isLocalDestination } from './local-route.js';
-import { openMethod, methodOrder } from './methods.js';
+import { methodOrder } from './methods.js';
 import { Scout } from './scout.js';
 import { DEFAULT_MIN_TIMEOUT_MS } from '../search/rtt.js';
 import { resolveTarget } from '../sock/resolve.js';
@@ -30,7 +35,7 @@ export interface DiscoverOptions {
   max?: number;
   /** Smallest size to consider (default: 68 for IPv4, 1280 for IPv6). */
   min?: number;
-  /** Longest wait for one probe's answer, in ms (default adaptive from RTT, at most 2000). */
+  /** Longest wait for one probe's answer, in ms (default adaptive from RTT, at most 3000: engine/timing.ts). */
   timeoutMs?: number;
   /** Destination port for the tcp method (default 443) or first port for udp (default 33434). */
   port?: number;
@@ -45,6 +50,8 @@ export interface DiscoverOptions {
    * here when started through sudo; the library itself never changes the process's identity.
    */
   onSocketsOpen?: () => void;
+  /** The engine to run on (default: the process-wide one; discoverMany passes its own rate cap's). */
+  engine?: Engine;
 }
 
 export type DiscoverEvent =
@@ -114,15 +121,19 @@ export async function discover(target: string, options: DiscoverOptions = {}): P
 }
 
 /**
- * discover(), handing the prober of the method it settled on to the caller instead of closing it:
- * trace goes on through that socket (opened before any privilege was given up). The caller closes
- * `kept.prober`; when this throws, nothing is kept.
+ * discover(), handing the lease on the prober of the method it settled on to the caller instead of
+ * releasing it: trace goes on through that socket (opened before any privilege was given up). The
+ * leases are exclusive (probers of this run's own), so the caller may release `kept.lease` or close
+ * `kept.prober` alike; when this throws, nothing is kept.
  */
-export async function discoverKeeping(target: string, options: DiscoverOptions, kept: { prober?: Prober } | null): Promise<DiscoverResult> {
+export async function discoverKeeping(target: string, options: DiscoverOptions, kept: { prober?: Prober; lease?: Lease } | null): Promise<DiscoverResult> {
   const started = performance.now();
   validate(options);
   options.signal?.throwIfAborted?.();
   const { address, family } = await resolveTarget(target, options.family);
+  // Aborted before the first probe: nothing was learned, the run rejects (engine/index.ts).
+  if (options.signal?.aborted) throw new AbortError();
+  const engine = options.engine ?? defaultEngine();
   const localMtu = interfaceMtu(address, family);
   const floor = options.min ?? MIN_MTU[family];
   // Nothing larger than the interface MTU leaves this host, nor than the IP length fields allow.
@@ -147,50 +158,43 @@ export async function discoverKeeping(target: string, options: DiscoverOptions, 
   const local = isLocalDestination(address, family);
   const order = options.method === undefined || options.method === 'auto' ? methodOrder(family) : [options.method];
   const tried: DiscoverResult['methodsTried'] = [];
-  let last: { run: RunResult; method: MethodName; direction: Direction; prober: Prober } | undefined;
+  let last: { run: RunResult; method: MethodName; direction: Direction; lease: Lease } | undefined;
   let totalProbes = 0;
   let permissionError: PermissionError | undefined;
 
-  // Every permitted method, opened up front (a missing privilege only rules that one out).
-  const open: Prober[] = [];
+  // Every permitted method, leased up front from the engine's pool (shared sockets: opened only when
+  // no run in this namespace holds one already). A missing privilege only rules that one out.
+  const open: Lease[] = [];
   for (const method of order) {
     // icmp-dgram sends the same echo requests as icmp, from another socket: no second chance there.
-    if (method === 'icmp-dgram' && open.some((p) => p.method === 'icmp')) continue;
+    if (method === 'icmp-dgram' && open.some((l) => l.prober.method === 'icmp')) continue;
     try {
-      const prober = openMethod(method, family, { port: options.port });
-      // A socket waiting its turn must not throw an unhandled 'error' event; once its search runs,
-      // runSearch listens and fails the run on errors.
-      prober.on('error', () => {});
-      open.push(prober);
+      open.push(engine.pool.acquire({ method, family, ...(options.port !== undefined ? { port: options.port } : {}) }, { exclusive: kept !== null }));
     } catch (err) {
       if (err instanceof PermissionError && order.length > 1) {
         permissionError ??= err;
         tried.push({ method, outcome: `unavailable: ${err.needed} needed` });
         continue;
       }
-      for (const p of open) p.close();
+      for (const l of open) l.release();
       throw err;
     }
   }
   try {
     options.onSocketsOpen?.();
   } catch (err) {
-    for (const p of open) p.close();
+    for (const l of open) l.release();
     throw err;
   }
-  const closed = new Set<Prober>();
-  const close = (p: Prober): void => {
-    if (closed.has(p)) return;
-    closed.add(p);
-    p.close();
-  };
+  const close = (l: Lease): void => l.release();
 
   try {
     let index = 0;
     let rttHintMs: number | undefined;
     let scout: Scout | undefined;
     while (index < open.length) {
-      const prober = open[index];
+      const lease = open[index];
+      const prober = lease.prober;
       const method = prober.method;
       const hasFallback = index < open.length - 1;
       options.onEvent?.({ type: 'method', method, direction: prober.direction });
@@ -199,7 +203,7 @@ export async function discoverKeeping(target: string, options: DiscoverOptions, 
       let quick: RunResult | undefined;
       if (local && index === 0) {
         const timeoutMs = Math.min(options.timeoutMs ?? LOCAL_PROBE_TIMEOUT_MS, LOCAL_PROBE_TIMEOUT_MS);
-        quick = await runSearch(prober, address, family, max, max, localMtu, { ...options, maxProbes: 1, timeoutMs }, started, false);
+        quick = await runSearch(engine, lease, address, family, max, max, localMtu, { ...options, maxProbes: 1, timeoutMs }, started, false);
         if (!quick.deliveredAny && !quick.aborted) {
           totalProbes += quick.totalProbes;
           quick = undefined;
@@ -234,7 +238,7 @@ export async function discoverKeeping(target: string, options: DiscoverOptions, 
       }
       let run: RunResult;
       try {
-        run = quick ?? await runSearch(prober, address, family, floor, max, localMtu, options, started, hasFallback, {
+        run = quick ?? await runSearch(engine, lease, address, family, floor, max, localMtu, options, started, hasFallback, {
           ...(race ? { switchSignal: race.signal } : {}),
           ...(rttHintMs !== undefined ? { rttHintMs } : {}),
           onDelivered: () => {
@@ -244,9 +248,9 @@ export async function discoverKeeping(target: string, options: DiscoverOptions, 
         });
       } finally {
         if (switchTimer) clearTimeout(switchTimer);
-        if (kept === null) close(prober);
+        if (kept === null) close(lease);
       }
-      last = { run, method, direction: prober.direction, prober };
+      last = { run, method, direction: prober.direction, lease };
       totalProbes += run.totalProbes;
       const answered = run.result.lowerBound >= floor && run.deliveredAny;
       // "Unreachable" for this method only (a REJECT rule for echo, say) while another method is
@@ -269,11 +273,11 @@ export async function discoverKeeping(target: string, options: DiscoverOptions, 
       const switched = (run.switched || rejected) && heard !== undefined;
       const refusal = rejected ? (run.result.reason ?? 'unreachable') : 'no answer';
       const why = switched
-        ? `${address} ${rejected ? `refused ${method}` : `delivered nothing to ${method}`} while ${open[next].method} answered in ${heard.rttMs.toFixed(1)} ms`
+        ? `${address} ${rejected ? `refused ${method}` : `delivered nothing to ${method}`} while ${open[next].prober.method} answered in ${heard.rttMs.toFixed(1)} ms`
         : `${address} did not answer ${method} probes`;
-      tried.push({ method, outcome: switched ? `${refusal}: ${open[next].method} answered instead` : 'no answer: falling back' });
+      tried.push({ method, outcome: switched ? `${refusal}: ${open[next].prober.method} answered instead` : 'no answer: falling back' });
       for (let skipped = index + 1; skipped < next; skipped++) {
-        tried.push({ method: open[skipped].method, outcome: 'no answer to the first small probes: skipped' });
+        tried.push({ method: open[skipped].prober.method, outcome: 'no answer to the first small probes: skipped' });
         close(open[skipped]);
       }
       options.onEvent?.({ type: 'fallback', from: method, reason: why });
@@ -284,10 +288,18 @@ export async function discoverKeeping(target: string, options: DiscoverOptions, 
     last = undefined; // nothing is kept for a run that failed
     throw err;
   } finally {
-    for (const p of open) if (p !== last?.prober) close(p);
+    for (const l of open) if (l !== last?.lease || kept === null) close(l);
   }
-  if (kept !== null && last !== undefined) kept.prober = last.prober;
   if (last === undefined) throw permissionError ?? new UsageError('no probe method is available');
+  // Aborted before any probe went out: nothing was learned (one abort semantic, engine/index.ts).
+  if (last.run.aborted && totalProbes === 0) {
+    if (kept !== null) close(last.lease);
+    throw new AbortError();
+  }
+  if (kept !== null) {
+    kept.lease = last.lease;
+    kept.prober = last.lease.prober;
+  }
 
   // In the order of preference; the unavailable ones were found when opening them all up front,
   // and those after the method that ended the run were never needed.
@@ -357,9 +369,14 @@ interface RunResult {
   ignored: Map<string, number>;
 }
 
-/** Drive one search with one prober until the search is done, or the signal aborts it. */
+/**
+ * Drive one search with one leased prober until the search is done, or the signal aborts it. The
+ * search is a job of the engine's scheduler: its wake-ups share the scheduler's one timer, its
+ * batches the rate cap, and the router answering its large probes is mirrored for pacing.
+ */
 function runSearch(
-  prober: Prober,
+  engine: Engine,
+  lease: Lease,
   address: string,
   family: Family,
   floor: number,
@@ -370,6 +387,8 @@ function runSearch(
   hasFallback: boolean,
   extra: { switchSignal?: AbortSignal; rttHintMs?: number; onDelivered?: () => void } = {},
 ): Promise<RunResult> {
+  const prober = lease.prober;
+  const scheduler = engine.scheduler;
   const now = (): number => performance.now() - started;
   const search = new PathMtuSearch(
     {
@@ -384,69 +403,74 @@ function runSearch(
     now(),
   );
   const tokens = new Map<number, number>(); // prober token -> search token
+  // What this run ignored: the shared prober's counts now, subtracted at the end.
+  const ignoredBefore = new Map(prober.ignoredCounts);
   let sent = 0;
   let deliveredAny = false;
   let unreachable = false;
+  /** The router that said "too big" for this target: its ICMP budget is mirrored (pacing). */
+  let router: string | undefined;
 
   return new Promise<RunResult>((resolve, reject) => {
-    let timer: NodeJS.Timeout | undefined;
     let done = false;
-    // A send may deliver earlier probes' answers synchronously (it drains the error queue); those
-    // are recorded after the batch is out, so the search never sees a poll inside a poll.
-    let sending = false;
-    const pending: Array<[number, ProbeOutcome]> = [];
+    let handle: JobHandle | undefined;
 
-    const finish = (aborted: boolean, switched = false): void => {
-      if (done) return;
+    // Every way out goes through here: the job leaves the scheduler, every listener is removed.
+    const end = (): void => {
       done = true;
-      if (timer) clearTimeout(timer);
+      if (handle !== undefined) scheduler.remove(handle);
       options.signal?.removeEventListener('abort', onAbort);
       extra.switchSignal?.removeEventListener('abort', onSwitch);
-      prober.off('outcome', onOutcome);
-      prober.off('ignored', onIgnored);
-      prober.off('error', onError);
-      resolve({ result: search.result(), totalProbes: sent, deliveredAny, unreachable, aborted, switched, ignored: prober.ignoredCounts });
+      if (lease.onError === onError) lease.onError = undefined;
+      if (lease.onIgnored === onIgnored) lease.onIgnored = undefined;
+      lease.forget(tokens.keys());
     };
-
-    const pump = (): void => {
+    const finish = (aborted: boolean, switched = false): void => {
       if (done) return;
-      try {
-        const { send, wakeAt } = search.poll(now());
-        sending = true;
-        try {
-          for (const order of send) {
-            const ev = { type: 'probe' as const, method: prober.method, size: order.size, token: order.token, atMs: now() };
-            options.onEvent?.(ev);
-            if (probeChannel.hasSubscribers) probeChannel.publish(ev);
-            const t = prober.send(address, order.size);
-            tokens.set(t, order.token);
-            sent++;
-          }
-        } finally {
-          sending = false;
-        }
-        if (pending.length > 0) {
-          for (const [token, outcome] of pending.splice(0)) onOutcome(token, outcome);
-          return;
-        }
-        if (search.finished) return finish(false);
-        // A host that never confirms arrival for this method (it drops UDP, or echo) is left early when
-        // another method remains: auto falls back instead of spending the whole budget on silence.
-        if (hasFallback && !deliveredAny && sent >= SILENT_GIVE_UP && !unreachable) return finish(false);
-        if (timer) clearTimeout(timer);
-        if (wakeAt !== null) timer = setTimeout(pump, Math.max(0, wakeAt - now()));
-      } catch (err) {
-        done = true;
-        if (timer) clearTimeout(timer);
-        reject(err);
+      end();
+      const ignored = new Map<string, number>();
+      for (const [reason, n] of prober.ignoredCounts) {
+        const d = n - (ignoredBefore.get(reason) ?? 0);
+        if (d > 0) ignored.set(reason, d);
       }
+      resolve({ result: search.result(), totalProbes: sent, deliveredAny, unreachable, aborted, switched, ignored });
+    };
+    const fail = (err: unknown): void => {
+      if (done) return;
+      end();
+      reject(err);
     };
 
-    const onOutcome = (token: number, outcome: ProbeOutcome): void => {
-      if (sending) {
-        pending.push([token, outcome]);
-        return;
+    const step = (): { sent: number; wakeAt: number | null } => {
+      if (done) return { sent: 0, wakeAt: null };
+      const at = now();
+      if (router !== undefined) search.setIcmpExhausted(scheduler.routerExhausted(router));
+      const { send, wakeAt } = search.poll(at);
+      let n = 0;
+      for (const order of send) {
+        if (done) break; // an answer read during the last send ended the search
+        publish(options, { type: 'probe', method: prober.method, size: order.size, token: order.token, atMs: now() });
+        const t = lease.send(address, order.size, {}, onOutcome);
+        tokens.set(t, order.token);
+        sent++;
+        n++;
       }
+      if (search.finished) {
+        finish(false);
+        return { sent: n, wakeAt: null };
+      }
+      // A host that never confirms arrival for this method (it drops UDP, or echo) is left early when
+      // another method remains: auto falls back instead of spending the whole budget on silence.
+      if (hasFallback && !deliveredAny && sent >= SILENT_GIVE_UP && !unreachable) {
+        finish(false);
+        return { sent: n, wakeAt: null };
+      }
+      return { sent: n, wakeAt: wakeAt === null ? null : scheduler.now() + Math.max(0, wakeAt - now()) };
+    };
+
+    // An answer is recorded at once and the search polled on the scheduler's next turn (after every
+    // answer already waiting has been read): never a poll inside a send.
+    const onOutcome = (token: number, outcome: ProbeOutcome): void => {
       const st = tokens.get(token);
       if (st === undefined || done) return;
       // An unreachable that does not quote the probe's nonce may be forged: it cannot end the search.
@@ -456,28 +480,26 @@ function runSearch(
         extra.onDelivered?.();
       }
       if (outcome.kind === 'unreachable') unreachable = true;
-      const ev = { type: 'outcome' as const, method: prober.method, outcome, atMs: now() };
-      options.onEvent?.(ev);
-      if (probeChannel.hasSubscribers) probeChannel.publish(ev);
+      if ((outcome.kind === 'tooBig' || outcome.kind === 'timeExceeded' || outcome.kind === 'unreachable') && outcome.from !== address) {
+        scheduler.routerError(outcome.from);
+        if (outcome.kind === 'tooBig') router = outcome.from;
+      }
+      publish(options, { type: 'outcome', method: prober.method, outcome, atMs: now() });
       search.record(st, outcome, now());
-      pump();
+      if (search.finished) return finish(false);
+      if (handle !== undefined) scheduler.wake(handle);
     };
     const onIgnored = (ignored: Ignored): void => options.onEvent?.({ type: 'ignored', method: prober.method, ignored, atMs: now() });
-    const onError = (err: Error): void => {
-      done = true;
-      if (timer) clearTimeout(timer);
-      reject(err);
-    };
+    const onError = (err: Error): void => fail(err);
     const onAbort = (): void => finish(true);
     const onSwitch = (): void => finish(false, true);
 
-    prober.on('outcome', onOutcome);
-    prober.on('ignored', onIgnored);
-    prober.on('error', onError);
+    lease.onError = onError;
+    if (options.onEvent) lease.onIgnored = onIgnored;
     if (options.signal?.aborted) return finish(true);
     options.signal?.addEventListener('abort', onAbort, { once: true });
     extra.switchSignal?.addEventListener('abort', onSwitch, { once: true });
-    pump();
+    handle = scheduler.add({ step, fail });
   });
 }
 

@@ -2,21 +2,30 @@
 // order they finish. Back-pressure: at most `concurrency` targets are being probed, and no new one
 // starts while `concurrency` finished results wait for the consumer.
 //
-// This first version runs discover() per target; the engine (src/engine) makes them share sockets,
-// timers and the rate cap. The interface below is the contract the CLI and watch build on.
+// Every target is a discover() on one engine (src/engine): they share the process's probers (one
+// socket per namespace, family and method, however many targets), the run's rate cap and its
+// per-router pacing, and one timer. Leaving the iteration early (break, return, a throw in the
+// loop) aborts the targets still running and releases their sockets before the loop exits; the
+// caller's signal aborted mid-run stops starting targets and yields the running ones' partial
+// results (aborted: true), as discover() resolves them.
 import { UsageError, AbortError } from '../errors.js';
 import type { Family } from '../wire/facts.js';
+import { defaultEngine, Engine } from '../engine/engine.js';
 import { discover, type DiscoverOptions, type DiscoverResult } from './discover.js';
 
 /** One target: a host name or address, optionally pinned to a family. */
 export type ManyTarget = string | { target: string; family?: Family };
 
-export interface DiscoverManyOptions extends Omit<DiscoverOptions, 'family' | 'onEvent' | 'onSocketsOpen'> {
+export interface DiscoverManyOptions extends Omit<DiscoverOptions, 'family' | 'onEvent' | 'onSocketsOpen' | 'engine'> {
   /** Family for targets that do not pin one (default: what each name resolves to first). */
   family?: Family;
   /** Targets probed at once (default 256). */
   concurrency?: number;
-  /** Global cap on probes per second, all targets together (engine). */
+  /**
+   * Cap on probes per second, all targets of this run together (default: the process engine's,
+   * 2,000 pps, shared with every other run that does not set one). Routers' ICMP error budgets are
+   * mirrored per run either way (engine/pacing.ts).
+   */
   ratePps?: number;
   /** Per-target events, tagged with the target's index in the input. */
   onEvent?: (index: number, event: Parameters<NonNullable<DiscoverOptions['onEvent']>>[0]) => void;
@@ -34,12 +43,23 @@ export async function* discoverMany(targets: Iterable<ManyTarget> | AsyncIterabl
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 65536) {
     throw new UsageError((n) => `${n('concurrency')} must be an integer from 1 to 65536, got ${concurrency}`);
   }
+  if (options.ratePps !== undefined && !(Number.isFinite(options.ratePps) && options.ratePps > 0 && options.ratePps <= 10_000_000)) {
+    throw new UsageError((n) => `${n('ratePps')} must be a number of probes per second above 0 and at most 10000000, got ${options.ratePps}`);
+  }
   if (options.signal?.aborted) throw new AbortError();
-  const { concurrency: _c, ratePps: _r, onEvent, ...common } = options;
+  const { concurrency: _c, ratePps, onEvent, signal: outer, ...common } = options;
+  // One engine for the run: the process's pool of sockets, and the run's own rate cap when it has one.
+  const engine = ratePps !== undefined ? new Engine({ ratePps, pool: defaultEngine().pool }) : defaultEngine();
+  // Targets finishing one after another keep the sockets open for the next ones.
+  const releasePool = engine.pool.keepAlive();
+  // Aborts what runs: the caller's signal, or the consumer leaving the loop.
+  const stop = new AbortController();
+  const onOuterAbort = (): void => stop.abort();
+  outer?.addEventListener('abort', onOuterAbort, { once: true });
   const input = (Symbol.asyncIterator in targets ? targets : toAsync(targets)) as AsyncIterable<ManyTarget>;
   const it = input[Symbol.asyncIterator]();
   const ready: ManyResult[] = [];
-  let running = 0;
+  const running = new Set<Promise<void>>();
   let index = 0;
   let exhausted = false;
   let wake: (() => void) | undefined;
@@ -52,34 +72,52 @@ export async function* discoverMany(targets: Iterable<ManyTarget> | AsyncIterabl
   const start = (t: ManyTarget, i: number): void => {
     const target = typeof t === 'string' ? t : t.target;
     const family = typeof t === 'string' ? options.family : (t.family ?? options.family);
-    running++;
-    discover(target, { ...common, ...(family !== undefined ? { family } : {}), ...(onEvent ? { onEvent: (ev) => onEvent(i, ev) } : {}) })
+    const fam = family !== undefined ? { family } : {};
+    const run = discover(target, { ...common, ...fam, engine, signal: stop.signal, ...(onEvent ? { onEvent: (ev) => onEvent(i, ev) } : {}) })
       .then(
-        (result) => ready.push({ index: i, target, ...(family !== undefined ? { family } : {}), ok: true, result }),
-        (error: unknown) => ready.push({ index: i, target, ...(family !== undefined ? { family } : {}), ok: false, error: error instanceof Error ? error : new Error(String(error)) }),
+        (result) => {
+          ready.push({ index: i, target, ...fam, ok: true, result });
+        },
+        (error: unknown) => {
+          // Aborted before its first probe because the run is stopping: nothing to report.
+          if (stop.signal.aborted && error instanceof AbortError) return;
+          ready.push({ index: i, target, ...fam, ok: false, error: error instanceof Error ? error : new Error(String(error)) });
+        },
       )
       .finally(() => {
-        running--;
+        running.delete(run);
         notify();
       });
+    running.add(run);
   };
 
-  while (true) {
-    // Fill: start targets while fewer than `concurrency` run and fewer than that wait unread.
-    while (!exhausted && running + ready.length < concurrency) {
-      const next = await it.next();
-      if (next.done) {
-        exhausted = true;
-        break;
+  try {
+    while (true) {
+      // Fill: start targets while fewer than `concurrency` run and fewer than that wait unread.
+      while (!exhausted && !stop.signal.aborted && running.size + ready.length < concurrency) {
+        const next = await it.next();
+        if (next.done) {
+          exhausted = true;
+          break;
+        }
+        start(next.value, index++);
       }
-      start(next.value, index++);
+      if (ready.length > 0) {
+        yield ready.shift()!;
+        continue;
+      }
+      if ((exhausted || stop.signal.aborted) && running.size === 0) return;
+      await new Promise<void>((resolve) => (wake = resolve));
     }
-    if (ready.length > 0) {
-      yield ready.shift()!;
-      continue;
+  } finally {
+    // Left early (or done): abort what still runs and wait until it has let go of its sockets.
+    outer?.removeEventListener('abort', onOuterAbort);
+    if (running.size > 0) {
+      stop.abort();
+      await Promise.allSettled([...running]);
     }
-    if (exhausted && running === 0) return;
-    await new Promise<void>((resolve) => (wake = resolve));
+    if (!exhausted) await it.return?.();
+    releasePool();
   }
 }
 

@@ -2,7 +2,8 @@
 // runs its search, a couple of small probes of every other method go out at the same moment, so that
 // when the first one turns out to be filtered (a host that drops echo, or UDP) the fallback is known
 // after one round trip instead of after a search's worth of timeouts (issue 9 item 3).
-import type { Prober, ProbeOutcome } from '../probe/prober.js';
+import type { ProbeOutcome } from '../probe/prober.js';
+import type { Lease } from '../engine/pool.js';
 import type { MethodName } from '../probe/outcome.js';
 
 export interface ScoutAnswer {
@@ -34,20 +35,20 @@ export class Scout {
   private readonly started = performance.now();
   /** Methods whose socket failed while scouting: not a fallback. */
   readonly failed = new Set<number>();
-  private readonly listeners: Array<[Prober, (token: number, o: ProbeOutcome) => void, (err: Error) => void]> = [];
+  private readonly sentTokens: Array<[Lease, number[], (err: Error) => void]> = [];
   private stopped = false;
   private readonly waiters = new Set<() => void>();
 
   constructor(
-    private readonly probers: readonly Prober[],
+    private readonly leases: readonly Lease[],
     address: string,
     private readonly opts: ScoutOptions,
   ) {
     const copies = opts.copies ?? 2;
-    this.probers.forEach((prober, index) => {
-      const mine = new Set<number>();
-      const onOutcome = (token: number, o: ProbeOutcome): void => {
-        if (this.stopped || !mine.has(token)) return;
+    this.leases.forEach((lease, index) => {
+      const prober = lease.prober;
+      const onOutcome = (_token: number, o: ProbeOutcome): void => {
+        if (this.stopped) return;
         opts.onOutcome?.(prober.method, o);
         if (o.kind !== 'delivered' || this.answers.has(index)) return;
         const answer = { index, method: prober.method, rttMs: o.rttMs, atMs: performance.now() - this.started };
@@ -55,18 +56,18 @@ export class Scout {
         opts.onAnswer?.(answer);
         for (const w of [...this.waiters]) w();
       };
-      // A socket error here must not go unheard (an EventEmitter throws an unhandled 'error').
+      // A socket error here only rules the method out as a fallback.
       const onError = (): void => {
         this.failed.add(index);
       };
-      prober.on('outcome', onOutcome);
-      prober.on('error', onError);
-      this.listeners.push([prober, onOutcome, onError]);
+      lease.onError = onError;
+      const mine: number[] = [];
+      this.sentTokens.push([lease, mine, onError]);
       const size = Math.max(opts.size, prober.minSize);
       for (let i = 0; i < copies; i++) {
         try {
-          const token = prober.send(address, size);
-          mine.add(token);
+          const token = lease.send(address, size, {}, onOutcome);
+          mine.push(token);
           this.sent++;
           opts.onProbe?.(prober.method, size, token);
         } catch {
@@ -110,9 +111,9 @@ export class Scout {
     if (this.stopped) return;
     this.stopped = true;
     for (const w of [...this.waiters]) w();
-    for (const [p, onOutcome, onError] of this.listeners) {
-      p.off('outcome', onOutcome);
-      p.off('error', onError);
+    for (const [lease, tokens, onError] of this.sentTokens) {
+      lease.forget(tokens);
+      if (lease.onError === onError) lease.onError = undefined;
     }
   }
 }
