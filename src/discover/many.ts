@@ -8,6 +8,7 @@
 // loop) aborts the targets still running and releases their sockets before the loop exits; the
 // caller's signal aborted mid-run stops starting targets and yields the running ones' partial
 // results (aborted: true), as discover() resolves them.
+import { setMaxListeners } from 'node:events';
 import { UsageError, AbortError } from '../errors.js';
 import type { Family } from '../wire/facts.js';
 import { defaultEngine, Engine } from '../engine/engine.js';
@@ -54,6 +55,8 @@ export async function* discoverMany(targets: Iterable<ManyTarget> | AsyncIterabl
   const releasePool = engine.pool.keepAlive();
   // Aborts what runs: the caller's signal, or the consumer leaving the loop.
   const stop = new AbortController();
+  // Every running target listens on it (up to `concurrency`): not a leak.
+  setMaxListeners(0, stop.signal);
   const onOuterAbort = (): void => stop.abort();
   outer?.addEventListener('abort', onOuterAbort, { once: true });
   const input = (Symbol.asyncIterator in targets ? targets : toAsync(targets)) as AsyncIterable<ManyTarget>;
