@@ -11,8 +11,10 @@
 // echo id and errors quoting anything but an echo request with ours: other pings on the host never
 // reach JavaScript or fill our receive buffer. The checks here stay: the filter cannot see nonces.
 //
-// The same errors also reach the socket's error queue (IP_RECVERR is on so that a send above the
-// interface MTU reports that MTU): there only LOCAL entries are used, the raw path reports the rest.
+// IP_RECVERR stays off (see ProbeSocket.receiveLocalErrorsOnly): with it, every ICMP error quoting
+// any ICMP packet of this host would also be queued, unfiltered, on the error queue — a flood of
+// forgeries then fills the receive buffer and the echo replies are dropped. It is switched on only
+// for the moment it takes to learn the MTU of a send above the interface MTU.
 import { randomInt } from './random.js';
 import { DecodeError, UsageError } from '../errors.js';
 import { attachFilter, icmpProgram } from '../sock/bpf.js';
@@ -52,6 +54,9 @@ export class IcmpProber extends EchoProber {
       'icmp-raw',
       (sock) => {
         prepareProbeSocket(sock, family, opts.source);
+        // Routers' errors come whole on the data path (filtered below); the error queue would get
+        // every ICMP error quoting any ICMP packet of this host, unfiltered, and fill the buffer.
+        sock.receiveLocalErrorsOnly();
         filterIcmpTypes(sock, family);
         // And in the kernel too, before anything is copied to us: only replies carrying our echo id
         // and errors quoting a request with it (a shared socket will rebuild this from its set of ids).
