@@ -1,9 +1,11 @@
-// Issue 8's hub, measured before the engine exists: what the lab costs (build and teardown of
-// 1,000 targets per family) and today's baseline, 1,000 sequential discover() calls per family in
-// one process (method auto, kernel-default ICMP rate limits — what a user gets today). Nothing is
-// asserted; the issue's target (1,000 targets in <= 5 s per family) is printed beside.
+// Issue 8's hub: pathmtu discoverMany over 1,000 targets per family (runHubManyBench: one whole
+// process per run, wall time, peak RSS, probe sockets held, every answer against the hub's truth),
+// then what the lab costs (build and teardown of 1,000 targets per family) and the one-at-a-time
+// baseline, 1,000 sequential discover() calls per family in one process and a loop of CLI runs.
+// Nothing is asserted; the issue's target (1,000 targets in <= 5 s per family) is printed beside.
 //
-// npm run bench -- --only hub [--quick] [--reps N]     or alone: node --import tsx bench/hub.ts [--quick]
+// npm run bench -- --only hub [--quick] [--reps N]     or alone: node --import tsx bench/hub.ts [--quick] [--many]
+// (--many: the discoverMany runs only; the child loads dist/, so build first)
 import { fileURLToPath } from 'node:url';
 import { Hub } from '../src/lab/hub.js';
 import type { HubSpec, HubTarget } from '../src/lab/hub-spec.js';
@@ -28,6 +30,52 @@ export interface HubBenchOptions {
   /** Whole `pathmtu <host>` processes per family, one after another (default 50). */
   cliRuns?: number;
   spec?: HubSpec;
+  /** Only the discoverMany runs (skip the lab build medians and the one-at-a-time baselines). */
+  manyOnly?: boolean;
+}
+
+/**
+ * The discoverMany part of the hub bench: 1,000 targets per family on a hub with kernel-default
+ * ICMP limits (icmp at the default cap and at 10,000 pps, auto, udp), then udp again on a hub whose
+ * target host does not rate-limit its port unreachables, to show what the limit costs.
+ */
+export async function runHubManyBench(opts: HubBenchOptions = {}): Promise<string> {
+  const targets = opts.targets ?? 1000;
+  const out: string[] = [];
+  const fams = [4, 6] as const;
+  let hub = await Hub.create({ targets, ...opts.spec });
+  let rows: ManyBenchRow[];
+  try {
+    rows = await discoverManyBench(hub, [
+      ...fams.map((family) => ({ family, method: 'icmp' as const })),
+      ...fams.map((family) => ({ family, method: 'icmp' as const, ratePps: 10_000 })),
+      ...fams.map((family) => ({ family, method: 'auto' as const, ratePps: 10_000 })),
+      ...fams.map((family) => ({ family, method: 'udp' as const, ratePps: 10_000 })),
+    ]);
+  } finally {
+    await hub.destroy();
+  }
+  hub = await Hub.create({ targets, ...opts.spec, targetHost: { icmpRateLimitMs: 0, icmpRateMask: 0 } });
+  let lifted: ManyBenchRow[];
+  try {
+    lifted = await discoverManyBench(hub, fams.map((family) => ({ family, method: 'udp' as const })));
+  } finally {
+    await hub.destroy();
+  }
+  out.push(
+    `pathmtu discoverMany, ${targets} targets per family, one whole process per run (Node start-up included; peak RSS is the`,
+    `process's VmHWM; probe sockets: the most held at once). Kernel-default ICMP limits on the routers and the target host:`,
+    '',
+    manyTable(rows),
+    '',
+    `udp again, the target host's port unreachables not rate-limited (icmp_ratelimit 0, icmp_ratemask 0; IPv6's errors still`,
+    `share the host's global 1,000/s budget):`,
+    '',
+    manyTable(lifted),
+  );
+  const wrong = [...rows, ...lifted].flatMap((r) => r.wrong.map((w) => `  IPv${r.run.family} ${r.run.method} ${r.run.ratePps ?? 2000} pps: ${w}`));
+  if (wrong.length > 0) out.push('', 'first inexact or wrong answers:', ...wrong);
+  return out.join('\n');
 }
 
 interface Baseline {
@@ -104,10 +152,99 @@ async function sequential(hub: Hub, family: Family, targets: readonly HubTarget[
   return b;
 }
 
+const MANY_CHILD = join(ROOT, 'bench', 'hub-many-child.mjs');
+
+export interface ManyBenchRun {
+  family: Family;
+  method: 'icmp' | 'udp' | 'icmp-dgram' | 'tcp' | 'auto';
+  /** Global cap of the run (undefined: the engine's default, 2,000 pps). */
+  ratePps?: number;
+}
+
+export interface ManyBenchRow {
+  run: ManyBenchRun;
+  targets: number;
+  /** Wall time of the whole process (Node start-up, the run, exit). */
+  processMs: number;
+  /** The discoverMany loop alone. */
+  runMs: number;
+  right: number;
+  exact: number;
+  probesPerTarget: number;
+  peakRssMb: number | null;
+  peakSockets: number;
+  wrong: string[];
+}
+
+/**
+ * pathmtu discoverMany over every target of a family, one whole process per run (bench/hub-many-child.mjs
+ * in the hub's client namespace): wall time, peak RSS (VmHWM), the most sockets held at once, and
+ * every answer checked against the hub's truth.
+ */
+export async function discoverManyBench(hub: Hub, runs: readonly ManyBenchRun[], limit?: number): Promise<ManyBenchRow[]> {
+  const rows: ManyBenchRow[] = [];
+  for (const run of runs) {
+    const targets = hub.targets(run.family).slice(0, limit);
+    const argv = [process.execPath, MANY_CHILD, String(run.family), run.method, ...(run.ratePps !== undefined ? [String(run.ratePps)] : [])];
+    const t0 = performance.now();
+    const r = await hub.exec('client', argv, { input: targets.map((t) => t.address).join('\n') + '\n', timeoutMs: 600_000 });
+    const processMs = performance.now() - t0;
+    const row: ManyBenchRow = { run, targets: targets.length, processMs, runMs: 0, right: 0, exact: 0, probesPerTarget: 0, peakRssMb: null, peakSockets: 0, wrong: [] };
+    let out: { answers: Array<[string, number | null, boolean, number, string?]>; runMs: number; peakRssMb: number | null; peakSockets: number };
+    try {
+      out = JSON.parse(r.stdout.trim().split('\n').pop() ?? '') as typeof out;
+    } catch {
+      row.wrong.push(`exit ${r.code}: ${r.stderr.trim().split('\n').slice(0, 3).join(' | ')}`);
+      rows.push(row);
+      continue;
+    }
+    row.runMs = out.runMs;
+    row.peakRssMb = out.peakRssMb;
+    row.peakSockets = out.peakSockets;
+    let probes = 0;
+    for (const [address, pmtu, exact, n, error] of out.answers) {
+      probes += n;
+      let t: HubTarget;
+      try {
+        t = hub.target(address);
+      } catch {
+        row.wrong.push(`${address}: ${error ?? 'not a hub target'}`);
+        continue;
+      }
+      if (exact) row.exact++;
+      if (exact && pmtu === t.pmtu) row.right++;
+      else if (row.wrong.length < 3) row.wrong.push(`${address}${t.blackHole ? ' (hole)' : ''}: ${error ?? `${pmtu} exact=${exact}`} (truth ${t.pmtu})`);
+    }
+    row.probesPerTarget = probes / Math.max(1, out.answers.length);
+    rows.push(row);
+  }
+  return rows;
+}
+
+function manyTable(rows: readonly ManyBenchRow[]): string {
+  return table(
+    ['family', 'method', 'rate cap', 'targets', 'process wall', 'discoverMany', 'right + exact', 'probes/target', 'peak RSS', 'probe sockets'],
+    rows.map((r) => [
+      `IPv${r.run.family}`,
+      r.run.method,
+      `${r.run.ratePps ?? 2000} pps${r.run.ratePps === undefined ? ' (default)' : ''}`,
+      String(r.targets),
+      seconds(r.processMs),
+      seconds(r.runMs),
+      `${r.right}/${r.targets}`,
+      r.probesPerTarget.toFixed(1),
+      r.peakRssMb === null ? '-' : `${r.peakRssMb.toFixed(0)} MB`,
+      String(r.peakSockets),
+    ]),
+  );
+}
+
 export async function runHubBench(opts: HubBenchOptions = {}): Promise<string> {
+  const many = await runHubManyBench(opts);
+  if (opts.manyOnly) return many;
   const targets = opts.targets ?? 1000;
   const reps = opts.reps ?? 3;
-  const out: string[] = [];
+  const out: string[] = [many, ''];
 
   const { build, teardown } = await buildTimes(targets, reps);
   out.push(
@@ -171,5 +308,6 @@ export async function runHubBench(opts: HubBenchOptions = {}): Promise<string> {
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const quick = process.argv.includes('--quick');
-  console.log(await runHubBench(quick ? { calls: 100, cliRuns: 20, udpHoles: 5, reps: 1 } : {}));
+  const manyOnly = process.argv.includes('--many');
+  console.log(await runHubBench({ ...(quick ? { calls: 100, cliRuns: 20, udpHoles: 5, reps: 1 } : {}), manyOnly }));
 }

@@ -110,7 +110,7 @@ if (want('startup')) {
 if (want('hub')) {
   try {
     const out = await runHubBench(values.quick ? { calls: 100, cliRuns: 20, udpHoles: 5, reps: 1 } : { reps });
-    section('8. hub of many targets (issue 8): lab build/teardown, sequential discover() baseline');
+    section('8. hub of many targets (issue 8): discoverMany, lab build/teardown, sequential discover() baseline');
     console.log(out);
   } catch (e) {
     if (!(e instanceof LabError)) throw e;
