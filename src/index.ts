@@ -2,6 +2,7 @@
 export { discover, type DiscoverOptions, type DiscoverResult, type DiscoverEvent, type MethodChoice, type PtbReport } from './discover/index.js';
 export { interfaceMtu, resolveTarget } from './discover/index.js';
 export { discoverMany, type DiscoverManyOptions, type ManyResult, type ManyTarget } from './discover/index.js';
+export { Engine, type EngineOptions, DEFAULT_RATE_PPS, DEFAULT_MAX_TIMEOUT_MS } from './engine/index.js';
 export { trace, renderTrace } from './trace/index.js';
 export type { TraceOptions, TraceResult, TraceHop, BlackHole, BogusPtb } from './trace/index.js';
 export { ping, type PingOptions, type PingResult } from './ping/index.js';
