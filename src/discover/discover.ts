@@ -4,11 +4,11 @@
 // (src/engine): probers are leased from its pool (shared by every run in the process), the search is
 // a job of its scheduler (one timer, the rate cap, per-router pacing). Under auto, the deadline for
 // switching to a method the scout heard from is kept here.
-import { channel } from 'node:diagnostics_channel';
 import { AbortError, PermissionError, UsageError } from '../errors.js';
 import type { MethodName } from '../probe/outcome.js';
 import { MIN_MTU, type Family } from '../wire/facts.js';
 import type { Prober, ProbeOutcome, Ignored, Direction } from '../probe/prober.js';
+import { ProbeReporter } from '../probe/diagnostics.js';
 import { defaultEngine, type Engine } from '../engine/engine.js';
 import type { Lease } from '../engine/pool.js';
 import type { JobHandle } from '../engine/scheduler.js';
@@ -104,7 +104,6 @@ export interface DiscoverResult {
   reason?: string;
 }
 
-const probeChannel = channel('pathmtu:probe');
 /** IPv4 total length is 16 bits; IPv6's payload length (16 bits) excludes its 40-byte header. */
 const LARGEST_PACKET = { 4: 65535, 6: 65575 } as const;
 /** Probes without a single delivery after which auto moves on to the next method. */
@@ -134,6 +133,8 @@ export async function discoverKeeping(target: string, options: DiscoverOptions, 
   // Aborted before the first probe: nothing was learned, the run rejects (engine/index.ts).
   if (options.signal?.aborted) throw new AbortError();
   const engine = options.engine ?? defaultEngine();
+  // Every probe and outcome on 'pathmtu:probe', in the shape every tool shares (probe/diagnostics.ts).
+  const reporter = new ProbeReporter('discover', family, address, started);
   const localMtu = interfaceMtu(address, family);
   const floor = options.min ?? MIN_MTU[family];
   // Nothing larger than the interface MTU leaves this host, nor than the IP length fields allow.
@@ -203,7 +204,7 @@ export async function discoverKeeping(target: string, options: DiscoverOptions, 
       let quick: RunResult | undefined;
       if (local && index === 0) {
         const timeoutMs = Math.min(options.timeoutMs ?? LOCAL_PROBE_TIMEOUT_MS, LOCAL_PROBE_TIMEOUT_MS);
-        quick = await runSearch(engine, lease, address, family, max, max, localMtu, { ...options, maxProbes: 1, timeoutMs }, started, false);
+        quick = await runSearch(engine, lease, address, family, max, max, localMtu, { ...options, maxProbes: 1, timeoutMs }, started, false, { reporter });
         if (!quick.deliveredAny && !quick.aborted) {
           totalProbes += quick.totalProbes;
           quick = undefined;
@@ -218,8 +219,14 @@ export async function discoverKeeping(target: string, options: DiscoverOptions, 
         const scoutStarted = performance.now();
         scout = new Scout(open.slice(1), address, {
           size: floor,
-          onProbe: (m, size, token) => publish(options, { type: 'probe', method: m, size, token, atMs: performance.now() - started }),
-          onOutcome: (m, outcome) => publish(options, { type: 'outcome', method: m, outcome, atMs: performance.now() - started }),
+          onProbe: (m, size, token) => {
+            options.onEvent?.({ type: 'probe', method: m, size, token, atMs: performance.now() - started });
+            reporter.sent(m, token, size);
+          },
+          onOutcome: (m, outcome, token) => {
+            options.onEvent?.({ type: 'outcome', method: m, outcome, atMs: performance.now() - started });
+            reporter.settled(m, token, outcome);
+          },
           onAnswer: (a) => {
             if (deliveredHere || switchTimer) return;
             // The first method's small probes went out with the scout's: give them the same time to
@@ -239,6 +246,7 @@ export async function discoverKeeping(target: string, options: DiscoverOptions, 
       let run: RunResult;
       try {
         run = quick ?? await runSearch(engine, lease, address, family, floor, max, localMtu, options, started, hasFallback, {
+          reporter,
           ...(race ? { switchSignal: race.signal } : {}),
           ...(rttHintMs !== undefined ? { rttHintMs } : {}),
           onDelivered: () => {
@@ -385,7 +393,7 @@ function runSearch(
   options: DiscoverOptions,
   started: number,
   hasFallback: boolean,
-  extra: { switchSignal?: AbortSignal; rttHintMs?: number; onDelivered?: () => void } = {},
+  extra: { reporter: ProbeReporter; switchSignal?: AbortSignal; rttHintMs?: number; onDelivered?: () => void },
 ): Promise<RunResult> {
   const prober = lease.prober;
   const scheduler = engine.scheduler;
@@ -449,8 +457,9 @@ function runSearch(
       let n = 0;
       for (const order of send) {
         if (done) break; // an answer read during the last send ended the search
-        publish(options, { type: 'probe', method: prober.method, size: order.size, token: order.token, atMs: now() });
+        options.onEvent?.({ type: 'probe', method: prober.method, size: order.size, token: order.token, atMs: now() });
         const t = lease.send(address, order.size, {}, onOutcome);
+        extra.reporter.sent(prober.method, t, order.size);
         tokens.set(t, order.token);
         sent++;
         n++;
@@ -484,7 +493,8 @@ function runSearch(
         scheduler.routerError(outcome.from);
         if (outcome.kind === 'tooBig') router = outcome.from;
       }
-      publish(options, { type: 'outcome', method: prober.method, outcome, atMs: now() });
+      options.onEvent?.({ type: 'outcome', method: prober.method, outcome, atMs: now() });
+      extra.reporter.settled(prober.method, token, outcome);
       search.record(st, outcome, now());
       if (search.finished) return finish(false);
       if (handle !== undefined) scheduler.wake(handle);
@@ -501,11 +511,6 @@ function runSearch(
     extra.switchSignal?.addEventListener('abort', onSwitch, { once: true });
     handle = scheduler.add({ step, fail });
   });
-}
-
-function publish(options: DiscoverOptions, ev: DiscoverEvent & { type: 'probe' | 'outcome' }): void {
-  options.onEvent?.(ev);
-  if (probeChannel.hasSubscribers) probeChannel.publish(ev);
 }
 
 /** One entry per (router, value, verdict): a router answers every oversized probe alike. */

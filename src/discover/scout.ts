@@ -23,7 +23,7 @@ export interface ScoutOptions {
   /** Each probe sent, for --verbose and the diagnostics channel. */
   onProbe?: (method: MethodName, size: number, token: number) => void;
   /** Each outcome of a scout probe. */
-  onOutcome?: (method: MethodName, outcome: ProbeOutcome) => void;
+  onOutcome?: (method: MethodName, outcome: ProbeOutcome, token: number) => void;
   /** The first delivery of each method. */
   onAnswer?: (answer: ScoutAnswer) => void;
 }
@@ -47,9 +47,9 @@ export class Scout {
     const copies = opts.copies ?? 2;
     this.leases.forEach((lease, index) => {
       const prober = lease.prober;
-      const onOutcome = (_token: number, o: ProbeOutcome): void => {
+      const onOutcome = (token: number, o: ProbeOutcome): void => {
         if (this.stopped) return;
-        opts.onOutcome?.(prober.method, o);
+        opts.onOutcome?.(prober.method, o, token);
         if (o.kind !== 'delivered' || this.answers.has(index)) return;
         const answer = { index, method: prober.method, rttMs: o.rttMs, atMs: performance.now() - this.started };
         this.answers.set(index, answer);

@@ -9,6 +9,8 @@ import { Hub } from '../../src/lab/hub.js';
 import { labSkipReason } from '../../src/lab/testing.js';
 import { discoverMany, type ManyResult } from '../../src/discover/index.js';
 import { AbortError, UsageError } from '../../src/errors.js';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { PROBE_CHANNEL, type ProbeMessage } from '../../src/probe/diagnostics.js';
 
 const skip = labSkipReason();
 
@@ -64,6 +66,34 @@ test('discoverMany on a small hub', { skip, timeout: 120_000 }, async (t) => {
         const r = byIndex.get(i)!;
         assert.equal(r.ok, false, `${input[i]} is no target`);
         assert.ok(!r.ok && r.error.message.length > 0);
+      }
+    });
+
+    await t.test("every target's probes and outcomes on pathmtu:probe, in the shape all tools share", async () => {
+      const seen: ProbeMessage[] = [];
+      const listener = (m: unknown): void => void seen.push(m as ProbeMessage);
+      subscribe(PROBE_CHANNEL, listener);
+      const picked = addresses.slice(0, 3);
+      try {
+        await inClient(async () => {
+          for await (const r of discoverMany(picked, { family: 4, method: 'icmp' })) assert.ok(r.ok);
+        });
+      } finally {
+        unsubscribe(PROBE_CHANNEL, listener);
+      }
+      for (const a of picked) {
+        const mine = seen.filter((m) => m.target === a);
+        const probes = mine.filter((m) => m.type === 'probe');
+        const outcomes = mine.filter((m) => m.type === 'outcome');
+        assert.ok(probes.length > 0 && outcomes.length > 0, a);
+        for (const m of mine) {
+          assert.equal(m.tool, 'discover');
+          assert.equal(m.method, 'icmp');
+          assert.equal(m.family, 4);
+        }
+        // Each outcome pairs with a probe of the same target by token, the same size.
+        for (const o of outcomes) assert.ok(probes.some((p) => p.token === o.token && p.size === o.size), `${a} outcome token ${o.token}`);
+        assert.ok(outcomes.some((o) => o.type === 'outcome' && o.kind === 'delivered' && o.size === hub.expectedPmtu(a)));
       }
     });
 
