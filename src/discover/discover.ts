@@ -214,11 +214,12 @@ export async function discoverKeeping(target: string, options: DiscoverOptions, 
       // answers and this one has delivered nothing a few of its round trips later, switch to it.
       const race = index === 0 && hasFallback && quick === undefined ? new AbortController() : undefined;
       let deliveredHere = false;
-      let switchTimer: NodeJS.Timeout | undefined;
+      let switchTimer: { cancel(): void } | undefined;
       if (race) {
         const scoutStarted = performance.now();
         scout = new Scout(open.slice(1), address, {
           size: floor,
+          timer: (ms, fn) => engine.scheduler.after(ms, fn),
           onProbe: (m, size, token) => {
             options.onEvent?.({ type: 'probe', method: m, size, token, atMs: performance.now() - started });
             reporter.sent(m, token, size);
@@ -234,11 +235,11 @@ export async function discoverKeeping(target: string, options: DiscoverOptions, 
             const waitMs = Math.max(DEFAULT_MIN_TIMEOUT_MS, 4 * a.rttMs) - (performance.now() - scoutStarted);
             // setImmediate: on a busy host the timer may fire with this method's answer already
             // waiting in its socket; the poll phase reads it first, then the check phase decides.
-            switchTimer = setTimeout(() => {
+            switchTimer = engine.scheduler.after(Math.max(0, waitMs), () => {
               setImmediate(() => {
                 if (!deliveredHere) race.abort();
               });
-            }, Math.max(0, waitMs));
+            });
           },
         });
         totalProbes += scout.sent;
@@ -251,11 +252,11 @@ export async function discoverKeeping(target: string, options: DiscoverOptions, 
           ...(rttHintMs !== undefined ? { rttHintMs } : {}),
           onDelivered: () => {
             deliveredHere = true;
-            if (switchTimer) clearTimeout(switchTimer);
+            switchTimer?.cancel();
           },
         });
       } finally {
-        if (switchTimer) clearTimeout(switchTimer);
+        switchTimer?.cancel();
         if (kept === null) close(lease);
       }
       last = { run, method, direction: prober.direction, lease };

@@ -24,6 +24,8 @@ export interface ScoutOptions {
   onProbe?: (method: MethodName, size: number, token: number) => void;
   /** Each outcome of a scout probe. */
   onOutcome?: (method: MethodName, outcome: ProbeOutcome, token: number) => void;
+  /** One-shot timers (default setTimeout; discover passes the engine scheduler's one timer). */
+  timer?: (ms: number, fn: () => void) => { cancel(): void };
   /** The first delivery of each method. */
   onAnswer?: (answer: ScoutAnswer) => void;
 }
@@ -91,13 +93,19 @@ export class Scout {
   waitForAnswer(ms: number): Promise<ScoutAnswer | undefined> {
     const now = this.best();
     if (now !== undefined || this.stopped) return Promise.resolve(now);
+    const after =
+      this.opts.timer ??
+      ((t: number, fn: () => void) => {
+        const h = setTimeout(fn, t);
+        return { cancel: () => clearTimeout(h) };
+      });
     return new Promise((resolve) => {
       const done = (): void => {
-        clearTimeout(timer);
+        timer.cancel();
         this.waiters.delete(done);
         resolve(this.best());
       };
-      const timer = setTimeout(done, ms);
+      const timer = after(ms, done);
       this.waiters.add(done);
     });
   }

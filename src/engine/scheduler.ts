@@ -38,6 +38,8 @@ interface Slot extends JobHandle {
   gen: number;
   queued: boolean;
   removed: boolean;
+  /** A one-shot timer (after()): runs even while the rate cap holds the jobs back. */
+  unpaced?: boolean;
 }
 
 interface TimerEntry extends HeapEntry {
@@ -99,6 +101,26 @@ export class Scheduler {
     return slot;
   }
 
+  /**
+   * Call `fn` once, `ms` from now, on the scheduler's one timer (a job's deadline that is no step of
+   * its own: auto's switch to another method). Not paced: it sends nothing by itself.
+   */
+  after(ms: number, fn: () => void): { cancel(): void } {
+    let slot: Slot;
+    const job: Job = {
+      step: () => {
+        this.remove(slot);
+        fn();
+        return { sent: 0, wakeAt: null };
+      },
+    };
+    slot = { job, gen: 0, queued: false, removed: false, unpaced: true };
+    this.#jobs++;
+    this.#timers.push({ at: this.now() + Math.max(0, ms), seq: this.#seq++, slot, gen: 0 });
+    this.#arm();
+    return { cancel: () => this.remove(slot) };
+  }
+
   /** Run the job's step again soon (an answer came). Its pending wake-up, if any, is superseded. */
   wake(handle: JobHandle): void {
     const slot = handle as Slot;
@@ -147,9 +169,22 @@ export class Scheduler {
     this.#running = true;
     try {
       const now = this.now();
+      const timers: Slot[] = [];
       for (let e = this.#timers.peek(); e !== undefined && e.at <= now; e = this.#timers.peek()) {
         this.#timers.pop();
-        if (e.gen === e.slot.gen) this.#enqueue(e.slot);
+        if (e.gen !== e.slot.gen || e.slot.removed) continue;
+        if (e.slot.unpaced) timers.push(e.slot);
+        else this.#enqueue(e.slot);
+      }
+      for (const slot of timers) {
+        if (slot.removed) continue;
+        try {
+          slot.job.step(now);
+        } catch (err) {
+          process.nextTick(() => {
+            throw err;
+          });
+        }
       }
       while (this.#dueHead < this.#due.length && this.pacer.mayPoll(now)) {
         const slot = this.#due[this.#dueHead++]!;

@@ -20,7 +20,7 @@ import type { Family } from '../wire/facts.js';
 import { classifyIcmpError } from './classify.js';
 import { EchoProber, NONCE } from './echo.js';
 import { unprovenQuote } from './prober.js';
-import { prepareProbeSocket } from './icmp-socket.js';
+import { prepareProbeSocket, SHARED_RECEIVE_BUFFER } from './icmp-socket.js';
 
 export interface IcmpDgramProberOptions {
   /** Local address to send from. */
@@ -36,6 +36,7 @@ export class IcmpDgramProber extends EchoProber {
       'icmp-dgram',
       (sock) => {
         prepareProbeSocket(sock, family, opts.source);
+        sock.receiveBuffer(SHARED_RECEIVE_BUFFER);
         // Binding picks the echo id now (port 0: the kernel chooses a free one), so it is known
         // before the first send.
         if (opts.source === undefined) sock.bind(family === 4 ? '0.0.0.0' : '::', 0);

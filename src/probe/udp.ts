@@ -7,7 +7,7 @@ import { ProbeSocket, type ErrQueueEntry } from '../sock/socket.js';
 import { ICMP6_DST_UNREACH, ICMP6_DST_UNREACH_NOPORT, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH } from '../wire/icmp-types.js';
 import { UsageError } from '../errors.js';
 import { classifyIcmpError } from './classify.js';
-import { canonicalDestination, sendAddress } from './icmp-socket.js';
+import { canonicalDestination, sendAddress, SHARED_RECEIVE_BUFFER } from './icmp-socket.js';
 import type { Outcome } from './outcome.js';
 import { IP_HEADER, type Family } from '../wire/facts.js';
 import { NONCE_LENGTH, Prober, unprovenQuote, type SendOptions } from './prober.js';
@@ -42,6 +42,7 @@ export class UdpProber extends Prober {
       (sock) => {
         sock.setPmtuMode('probe');
         sock.receiveErrors();
+        sock.receiveBuffer(SHARED_RECEIVE_BUFFER);
         if (opts.source) sock.bind(opts.source, 0);
       },
       { errqueue: (e) => this.#onError(e), message: (m) => this.ignore(m.from, 'udp datagram', 'unexpected UDP reply') },

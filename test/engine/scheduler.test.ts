@@ -123,3 +123,18 @@ test('router mirror: a Linux-like router is exhausted after its burst; one that 
   assert.equal(s.routerExhausted('r-free', now), false);
   assert.equal(s.routerExhausted('never-heard', now), false);
 });
+
+test('after(): one-shot deadlines on the same timer, in order, cancellable, not held back by the rate cap', async () => {
+  const s = new Scheduler({ ratePps: 10, burst: 1 });
+  const fired: string[] = [];
+  // A job that spends the cap: the bucket stays in debt for seconds.
+  const h = s.add({ step: () => ({ sent: 100, wakeAt: null }) });
+  s.after(30, () => fired.push('b'));
+  s.after(10, () => fired.push('a'));
+  const c = s.after(20, () => fired.push('cancelled'));
+  c.cancel();
+  await sleep(80);
+  assert.deepEqual(fired, ['a', 'b']);
+  s.remove(h);
+  assert.equal(s.jobs, 0);
+});
