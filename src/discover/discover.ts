@@ -215,7 +215,10 @@ export async function discoverKeeping(target: string, options: DiscoverOptions, 
       const race = index === 0 && hasFallback && quick === undefined ? new AbortController() : undefined;
       let deliveredHere = false;
       let switchTimer: { cancel(): void } | undefined;
-      if (race) {
+      // The scout goes out with the first method's first batch (the search's first step, when the
+      // rate cap lets it): its answers and the first method's are then timed from the same moment.
+      let startScout: (() => number) | undefined;
+      if (race) startScout = (): number => {
         const scoutStarted = performance.now();
         scout = new Scout(open.slice(1), address, {
           size: floor,
@@ -243,12 +246,14 @@ export async function discoverKeeping(target: string, options: DiscoverOptions, 
           },
         });
         totalProbes += scout.sent;
-      }
+        return scout.sent;
+      };
       let run: RunResult;
       try {
         run = quick ?? await runSearch(engine, lease, address, family, floor, max, localMtu, options, started, hasFallback, {
           reporter,
           ...(race ? { switchSignal: race.signal } : {}),
+          ...(startScout ? { onFirstStep: startScout } : {}),
           ...(rttHintMs !== undefined ? { rttHintMs } : {}),
           onDelivered: () => {
             deliveredHere = true;
@@ -394,7 +399,14 @@ function runSearch(
   options: DiscoverOptions,
   started: number,
   hasFallback: boolean,
-  extra: { reporter: ProbeReporter; switchSignal?: AbortSignal; rttHintMs?: number; onDelivered?: () => void },
+  extra: {
+    reporter: ProbeReporter;
+    switchSignal?: AbortSignal;
+    rttHintMs?: number;
+    onDelivered?: () => void;
+    /** Called once, in the first step, before the first batch; returns the probes it sent itself. */
+    onFirstStep?: () => number;
+  },
 ): Promise<RunResult> {
   const prober = lease.prober;
   const scheduler = engine.scheduler;
@@ -422,6 +434,7 @@ function runSearch(
 
   return new Promise<RunResult>((resolve, reject) => {
     let done = false;
+    let first = true;
     let handle: JobHandle | undefined;
 
     // Every way out goes through here: the job leaves the scheduler, every listener is removed.
@@ -454,8 +467,12 @@ function runSearch(
       if (done) return { sent: 0, wakeAt: null };
       const at = now();
       if (router !== undefined) search.setIcmpExhausted(scheduler.routerExhausted(router));
-      const { send, wakeAt } = search.poll(at);
       let n = 0;
+      if (first) {
+        first = false;
+        n += extra.onFirstStep?.() ?? 0;
+      }
+      const { send, wakeAt } = search.poll(at);
       for (const order of send) {
         if (done) break; // an answer read during the last send ended the search
         options.onEvent?.({ type: 'probe', method: prober.method, size: order.size, token: order.token, atMs: now() });
