@@ -43,7 +43,7 @@ interface ManyRun {
 }
 
 /** discoverMany from the hub's client over `targets`, watching the socket count meanwhile. */
-async function runMany(hub: Hub, family: Family, targets: readonly HubTarget[], method: MethodName, ratePps?: number): Promise<ManyRun> {
+async function runMany(hub: Hub, family: Family, targets: readonly HubTarget[], method: MethodName | 'auto', ratePps?: number): Promise<ManyRun> {
   const base = sockets();
   let peak = 0;
   const watch = setInterval(() => (peak = Math.max(peak, sockets() - base)), 10);
@@ -130,7 +130,7 @@ test('discoverMany on a hub of 1,000 targets per family', { skip, timeout: 600_0
         assert.ok(run.peakSockets <= 8, `${run.peakSockets} probe sockets held`);
       });
 
-      for (const method of ['icmp-dgram', 'tcp'] as const) {
+      for (const method of ['icmp-dgram', 'tcp', 'auto'] as const) {
         await t.test(`IPv${family} ${method}, a sample of 100: exact and true`, async () => {
           const picked = sample(all, 100);
           const run = await runMany(hub, family, picked, method, 10_000);
