@@ -20,6 +20,7 @@
 import { randomInt } from './random.js';
 import { DecodeError, UsageError } from '../errors.js';
 import { routeSource } from '../sock/route.js';
+import { attachFilter, tcpProbeProgram } from '../sock/bpf.js';
 import { ProbeSocket, type ErrQueueEntry, type Message } from '../sock/socket.js';
 import * as ipv4 from '../wire/ipv4.js';
 import * as tcp from '../wire/tcp.js';
@@ -62,8 +63,14 @@ export class TcpProber extends Prober {
     if (!Number.isInteger(this.port) || this.port < 1 || this.port > 65535) throw new UsageError(`port must be 1..65535, got ${opts.port}`);
     this.#basePort = pickBasePort(this.port);
     this.#source = opts.source === undefined ? undefined : canonicalDestination(opts.source, family);
+    // A raw TCP socket gets a copy of every TCP segment the host receives (every connection's):
+    // in the kernel, only answers from the probed port to our span of source ports pass.
+    const program = tcpProbeProgram(family, { remotePort: this.port, localPorts: { from: this.#basePort, to: this.#basePort + PORT_SPAN - 1 } });
     this.#sock = this.openSocket('tcp-raw', (sock) => {
       prepareProbeSocket(sock, family, this.#source);
+      attachFilter(sock, program);
+      // What was queued before the filter (other connections' segments) cannot be ours: read it away.
+      sock.drain();
       sock.receiveBuffer(RAW_RECEIVE_BUFFER);
     }, {
       message: (m) => this.#onMessage(m),
@@ -132,8 +139,8 @@ export class TcpProber extends Prober {
   }
 
   #onMessage(m: Message): void {
-    // A raw TCP socket gets a copy of every TCP segment reaching the host: most are other
-    // connections' and are skipped without a word; only those aimed at our probe ports count.
+    // The socket's BPF program passes only segments from the probed port to our source ports; the
+    // checks stay (the filter cannot see sequence numbers).
     let seg: tcp.DecodedTcp;
     let segment: Buffer;
     let replyTtl: number | undefined;

@@ -308,6 +308,34 @@ function quotedTransport(a: Assembler, spec: IcmpFilterSpec, icmpProto: number, 
   a.label('ids').acceptIfIn(spec.echoIds).ret(0);
 }
 
+/** What a raw TCP probe socket may receive: answers from the probed port to our span of source ports. */
+export interface TcpProbeFilterSpec {
+  /** The probed (remote) port: answers come from it. */
+  remotePort: number;
+  /** Our source ports: answers go to one of them. */
+  localPorts: ValueSet;
+}
+
+/**
+ * For a raw TCP socket (IPv4: the packet starts at the IP header; IPv6: at the TCP header), which
+ * gets a copy of every TCP segment the host receives: accept only segments from `remotePort` to one
+ * of `localPorts` (SYN-ACKs and RSTs answering our probes). IPv4 fragments after the first carry no
+ * ports and are dropped: no answer to a SYN is fragmented. (ICMP errors about our probes reach the
+ * error queue, which no socket filter sees.)
+ */
+export function tcpProbeProgram(family: 4 | 6, spec: TcpProbeFilterSpec): Insn[] {
+  if (!Number.isInteger(spec.remotePort) || spec.remotePort < 0 || spec.remotePort > 0xffff) throw new UsageError(`a port is 0..65535, got ${spec.remotePort}`);
+  const a = new Assembler();
+  if (family === 4) {
+    a.ld('H', 6).ifGoto('JSET', 0x1fff, 'drop').ldxIpHeaderLength(0);
+  } else {
+    a.ldImm(0).tax();
+  }
+  a.ldInd('H', 0).unlessGoto('JEQ', spec.remotePort, 'drop').ldInd('H', 2).acceptIfIn(spec.localPorts);
+  a.label('drop').ret(0);
+  return a.assemble();
+}
+
 /** One TCP flow as check-server watches it. */
 export interface TcpFlowSpec {
   remote: string;
