@@ -147,3 +147,18 @@ labTest('a socket opened in a lab namespace is never used from another one', { l
     inLab.release();
   }
 });
+
+test('1,500 concurrent discover() calls on loopback: every one answers, sharing the same few sockets (no EMFILE)', async () => {
+  const { discover } = await import('../../src/discover/index.js');
+  const before = sockets();
+  let peak = 0;
+  const watch = setInterval(() => (peak = Math.max(peak, sockets() - before)), 5);
+  try {
+    const rs = await Promise.all(Array.from({ length: 1500 }, (_, i) => discover(i % 2 ? '127.0.0.1' : '::1', { method: 'udp' })));
+    assert.ok(rs.every((r) => r.exact && r.pmtu === r.localMtu));
+  } finally {
+    clearInterval(watch);
+  }
+  assert.ok(peak <= 8, `${peak} sockets held at once`);
+  assert.equal(sockets(), before);
+});
