@@ -226,8 +226,8 @@ export class ProberPool {
     if (entry.closed) return;
     entry.closed = true;
     if (entry.idleTimer) clearTimeout(entry.idleTimer);
+    // A failed entry may already have been replaced by a fresh one under its key: leave that one.
     if (entry.key !== null && this.#entries.get(entry.key) === entry) this.#entries.delete(entry.key);
-    else if (entry.key !== null && entry.failed) void 0; // replaced by a fresh one already
     entry.routes.clear();
     entry.prober.close();
   }
