@@ -144,7 +144,8 @@ export abstract class Prober extends EventEmitter<ProberEvents> {
 
   protected register(destination: string, size: number, ttl: number | undefined, key: number): InFlight {
     const token = this.#nextToken++;
-    const nonce = Buffer.alloc(8);
+    // From Node's shared pool (both words are written below): one small object per probe remembered.
+    const nonce = Buffer.allocUnsafe(8);
     nonce.writeUInt32BE(token >>> 0, 0);
     nonce.writeUInt32BE((this.salt ^ Math.imul(token, 0x9e3779b1)) >>> 0, 4);
     const p: InFlight = { token, destination, size, ttl, nonce, sentAt: process.hrtime.bigint(), key, answered: false };
