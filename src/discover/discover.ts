@@ -369,7 +369,10 @@ function silentReason(address: string, method: MethodName, tried: DiscoverResult
     udp: '--method icmp (root) or icmp-dgram, or --method tcp -p <a port it serves> (root)',
     tcp: 'another port with -p (one the host serves), or --method icmp / udp',
   };
-  return `${address} answered none of the ${method} probes, not even the smallest${routers}: it or a firewall drops ${what[method]}; try ${others[method]}`;
+  // A host's port unreachables are rate-limited (Linux: a burst of 6, then 1 per second per source),
+  // so udp to many addresses of one host, or runs in quick succession, can meet silence too.
+  const limited = method === 'udp' ? ', or its port-unreachable budget is spent (Linux sends 6, then 1 per second)' : '';
+  return `${address} answered none of the ${method} probes, not even the smallest${routers}: it or a firewall drops ${what[method]}${limited}; try ${others[method]}`;
 }
 
 interface RunResult {
