@@ -10,13 +10,16 @@
 #           (qemu-aarch64 loads the arm64 binary with the arm64 dynamic linker; no binfmt is registered)
 #   bench:  iputils-tracepath, nmap, scamper (the peers we measure against)
 #   serve:  prometheus (prometheus, promtool: the serve lab test runs its own scraper on loopback in a
-#           lab namespace; the package's system service is stopped and disabled after install)
+#           lab namespace; promtool checks the example config and unit-tests the alert rules),
+#           prometheus-blackbox-exporter (the serve bench runs it beside pathmtu serve); both packages'
+#           system services are stopped and disabled after install
 set -euo pipefail
 need=()
 for tool in ip:iproute2 nft:nftables iptables:iptables ping:iputils-ping tracepath:iputils-tracepath nmap:nmap \
             scamper:scamper nginx:nginx-light gcc:gcc g++:g++ make:make python3:python3 setpriv:util-linux sysctl:procps \
             aarch64-linux-gnu-g++:g++-aarch64-linux-gnu readelf:binutils nm:binutils qemu-aarch64:qemu-user \
-            unshare:util-linux mount:mount prometheus:prometheus promtool:prometheus; do
+            unshare:util-linux mount:mount prometheus:prometheus promtool:prometheus \
+            prometheus-blackbox-exporter:prometheus-blackbox-exporter; do
   command -v "${tool%%:*}" >/dev/null 2>&1 || need+=("${tool#*:}")
 done
 [ "${#need[@]}" -eq 0 ] && exit 0
@@ -27,11 +30,12 @@ fi
 echo "pathmtu: installing ${need[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
-# Package scripts must not start services (Prometheus' own would listen on :9090 on every address).
+# Package scripts must not start services (Prometheus' own would listen on :9090 on every address,
+# blackbox_exporter's on :9115).
 policy=/usr/sbin/policy-rc.d
 [ -e "$policy" ] || { printf '#!/bin/sh\nexit 101\n' >"$policy"; chmod +x "$policy"; trap 'rm -f "$policy"' EXIT; }
 apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
-  systemctl disable --now prometheus.service >/dev/null 2>&1 || true
+  systemctl disable --now prometheus.service prometheus-blackbox-exporter.service >/dev/null 2>&1 || true
 fi
 

@@ -7,7 +7,12 @@ import { discover, type DiscoverResult } from '../discover/index.js';
 import { packageVersion } from '../package.js';
 import type { Module, ServeConfig } from './config.js';
 
-export const DEFAULT_PORT = 9799;
+/**
+ * Prometheus' list of default port allocations has filled the exporters' range 9100-9999 (and spills
+ * past 10000), so the port is outside it: 11500 (1500, the Ethernet MTU, behind a 1) is assigned to
+ * nothing by IANA, unseen in nmap's port-frequency data, and below Linux's ephemeral range (32768+).
+ */
+export const DEFAULT_PORT = 11500;
 /** Taken off Prometheus' scrape timeout so the answer arrives before Prometheus gives up. */
 export const TIMEOUT_OFFSET_S = 0.5;
 export const MAX_TARGET_LENGTH = 1024;

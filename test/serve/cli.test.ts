@@ -28,6 +28,9 @@ test('--config.check: 0 and the modules for a good file, 2 and the field for a b
   const missing = spawnSync(process.execPath, [bin, 'serve', '--config.file', join(dir, 'none.yml'), '--config.check'], { encoding: 'utf8' });
   assert.equal(missing.status, 2);
   assert.match(missing.stderr, /cannot read .*none\.yml: ENOENT/);
+  const help = spawnSync(process.execPath, [bin, 'serve', '--help'], { encoding: 'utf8' });
+  assert.equal(help.status, 0);
+  assert.match(help.stdout, /default 127\.0\.0\.1:11500;/, 'the default port, outside the exporters\' full 9100-9999 range');
   const flag = spawnSync(process.execPath, [bin, 'serve', '--web.listen-address', 'nonsense'], { encoding: 'utf8' });
   assert.equal(flag.status, 2);
   assert.match(flag.stderr, /--web.listen-address must be HOST:PORT/);

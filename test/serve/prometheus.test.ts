@@ -14,7 +14,7 @@ import { spawnIn } from '../../src/lab/netns.js';
 import { buildConfig, Exporter } from '../../src/serve/index.js';
 import { httpGet } from './http-get.js';
 
-const EXPORTER = '127.0.0.1:9799';
+const EXPORTER = '127.0.0.1:11500';
 const PROMETHEUS = '127.0.0.1:19090';
 
 function scrapeConfig(targets: string[], interval: string): string {

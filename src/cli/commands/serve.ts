@@ -39,7 +39,8 @@ Config example:
   allow: [198.18.0.0/15, 2001:db8::/32]
 The built-in module 'default' uses method auto with a 10 s timeout.
 
-Port ${DEFAULT_PORT}: chosen as the default; it is in Prometheus' exporter range (9100-9999).
+Port ${DEFAULT_PORT}: Prometheus' default port allocations fill the exporters' range 9100-9999,
+so the default is outside it, on a port IANA assigns to nothing (1500: the Ethernet MTU).
 Runs as a non-root user with CAP_NET_RAW (examples/pathmtu-serve.service), or with no privilege
 using the icmp-dgram (ping socket) or udp method.
 
