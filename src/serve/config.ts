@@ -20,8 +20,25 @@ export interface Module {
   timeout: number;
 }
 
+/** Targets kept current by the watch engine and exported on /metrics (the config's `watch:`). */
+export interface WatchConfig {
+  targets: string[];
+  /** The module whose method, family, min and max the watcher uses (default `default`). */
+  module: string;
+  /** Seconds between confirmations of each target's PMTU (default 60). */
+  intervalS: number;
+  /** Seconds after which a larger PMTU is tried again (RFC 8899's PMTU_RAISE_TIMER, default 600). */
+  raiseS: number;
+}
+
+export const WATCH_DEFAULTS = { module: 'default', intervalS: 60, raiseS: 600 } as const;
+/** More watched targets than this is a config mistake (each costs probes and memory). */
+export const MAX_WATCHED = 100_000;
+
 export interface ServeConfig {
   modules: Record<string, Module>;
+  /** Absent when the config watches nothing. */
+  watch?: WatchConfig;
   /** CIDRs and host names as written (for --config.check and error messages). */
   allow: string[];
   allowed(target: string): boolean;
@@ -66,7 +83,7 @@ export function buildConfig(raw: unknown, extraAllow: string[] = []): ServeConfi
   if (raw === null || raw === undefined) raw = {};
   if (typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError('the config must be a mapping with modules and allow');
   const r = raw as Record<string, unknown>;
-  for (const k of Object.keys(r)) if (!['modules', 'allow'].includes(k)) throw new ConfigError(`unknown top-level field ${k} (known: modules, allow)`);
+  for (const k of Object.keys(r)) if (!['modules', 'allow', 'watch'].includes(k)) throw new ConfigError(`unknown top-level field ${k} (known: modules, allow, watch)`);
   const modules: Record<string, Module> = { default: { ...DEFAULT_MODULE } };
   if (r.modules !== undefined && r.modules !== null) {
     if (typeof r.modules !== 'object' || Array.isArray(r.modules)) throw new ConfigError('modules must be a mapping of name to settings');
@@ -89,14 +106,42 @@ export function buildConfig(raw: unknown, extraAllow: string[] = []): ServeConfi
       names.add(a.toLowerCase().replace(/\.$/, ''));
     } else throw new ConfigError(`allow ${JSON.stringify(a)}: neither a CIDR (198.18.0.0/15, 2001:db8::/32) nor a host name`);
   }
+  const allowed = (target: string): boolean => {
+    const f = isIP(target);
+    if (f !== 0) return blocks.check(target, f === 4 ? 'ipv4' : 'ipv6');
+    return names.has(target.toLowerCase().replace(/\.$/, ''));
+  };
+  const watch = watchFrom(r.watch, modules, allowed);
+  return { modules, allow, allowed, ...(watch ? { watch } : {}) };
+}
+
+function seconds(where: string, v: unknown, fallback: number): number {
+  if (v === undefined || v === null) return fallback;
+  if (typeof v !== 'number' || !(v > 0) || v > 86_400) throw new ConfigError(`${where} must be seconds, above 0 and at most 86400`);
+  return v;
+}
+
+/** The `watch:` section: every target must be allowed (watching is probing) and the module known. */
+function watchFrom(raw: unknown, modules: Record<string, Module>, allowed: (t: string) => boolean): WatchConfig | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  if (typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError('watch must be a mapping with targets (and module, interval, raise)');
+  const w = raw as Record<string, unknown>;
+  for (const k of Object.keys(w))
+    if (!['targets', 'module', 'interval', 'raise'].includes(k)) throw new ConfigError(`watch: unknown field ${k} (known: targets, module, interval, raise)`);
+  const t = w.targets ?? [];
+  if (!Array.isArray(t) || t.some((x) => typeof x !== 'string' || x === '')) throw new ConfigError('watch.targets must be a list of addresses or host names');
+  const targets = [...new Set(t as string[])];
+  if (targets.length > MAX_WATCHED) throw new ConfigError(`watch.targets lists ${targets.length} targets, at most ${MAX_WATCHED}`);
+  for (const target of targets)
+    if (!allowed(target)) throw new ConfigError(`watch.targets: ${JSON.stringify(target.slice(0, 100))} is not allowed: list it (or its CIDR) under allow:`);
+  const module = w.module ?? WATCH_DEFAULTS.module;
+  if (typeof module !== 'string' || !Object.hasOwn(modules, module))
+    throw new ConfigError(`watch.module: unknown module ${JSON.stringify(module)} (known: ${Object.keys(modules).join(', ')})`);
   return {
-    modules,
-    allow,
-    allowed(target: string): boolean {
-      const f = isIP(target);
-      if (f !== 0) return blocks.check(target, f === 4 ? 'ipv4' : 'ipv6');
-      return names.has(target.toLowerCase().replace(/\.$/, ''));
-    },
+    targets,
+    module,
+    intervalS: seconds('watch.interval', w.interval, WATCH_DEFAULTS.intervalS),
+    raiseS: seconds('watch.raise', w.raise, WATCH_DEFAULTS.raiseS),
   };
 }
 

@@ -1,11 +1,15 @@
 // pathmtu serve: a blackbox_exporter-style HTTP exporter. GET /probe?target=&module= runs discover()
 // for one allowed target and answers with a fresh prom-client Registry (as blackbox_exporter builds
-// one per probe); /metrics carries the exporter's own metrics; POST /-/reload re-reads the config.
+// one per probe); /metrics carries the exporter's own metrics and the watched targets' (watched.ts);
+// POST /-/reload re-reads the config.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { discover, type DiscoverResult } from '../discover/index.js';
 import { packageVersion } from '../package.js';
+import type { WatchEvent } from '../watch/types.js';
 import type { Module, ServeConfig } from './config.js';
+import { Watched } from './watched.js';
+import type { WatcherFactory } from './watcher-factory.js';
 
 /**
  * Prometheus' list of default port allocations has filled the exporters' range 9100-9999 (and spills
@@ -25,6 +29,11 @@ export interface ServeOptions {
   concurrency?: number;
   /** How long a probe's result answers the same (target, module) again, in ms (default 3000; 0: never). */
   cacheMs?: number;
+  /** Builds the watcher of the config's watched targets (default: createWatcher). */
+  watcherFactory?: WatcherFactory;
+  /** Each change of a watched target (the CLI prints them). */
+  onWatchChange?: (e: WatchEvent) => void;
+  onWatchError?: (e: Error) => void;
 }
 
 interface Cached {
@@ -53,6 +62,8 @@ export class Exporter {
   private readonly rejected: Counter<'reason'>;
   private readonly scrapes: Histogram<'module'>;
   private readonly reloads: Counter<'result'>;
+  /** The watched targets (config `watch:`), exported on /metrics. */
+  readonly watched: Watched;
 
   constructor(opts: ServeOptions) {
     this.config = opts.config;
@@ -75,6 +86,11 @@ export class Exporter {
       registers,
     });
     this.reloads = new Counter({ name: 'pathmtu_serve_config_reloads_total', help: 'Config reloads by result', labelNames: ['result'], registers });
+    this.watched = new Watched(this.registry, {
+      ...(opts.watcherFactory ? { factory: opts.watcherFactory } : {}),
+      ...(opts.onWatchChange ? { onChange: opts.onWatchChange } : {}),
+      ...(opts.onWatchError ? { onError: opts.onWatchError } : {}),
+    });
     this.server = createServer((req, res) => {
       this.handle(req, res).catch((e: unknown) => {
         // Never a crash: whatever escaped becomes a 500.
@@ -90,18 +106,21 @@ export class Exporter {
     this.server.requestTimeout = 310_000;
   }
 
-  /** Re-reads the config; the old one stays on error. */
-  reload(): { ok: true } | { ok: false; error: string } {
+  /** Re-reads the config (the old one stays on error) and hands its watched targets to the watcher. */
+  async reload(): Promise<{ ok: true } | { ok: false; error: string }> {
     if (this.load === undefined) return { ok: false, error: 'no --config.file to reload' };
+    let config: ServeConfig;
     try {
-      this.config = this.load();
-      this.cache.clear();
-      this.reloads.inc({ result: 'success' });
-      return { ok: true };
+      config = this.load();
     } catch (e) {
       this.reloads.inc({ result: 'failure' });
       return { ok: false, error: (e as Error).message };
     }
+    this.config = config;
+    this.cache.clear();
+    await this.watched.apply(config);
+    this.reloads.inc({ result: 'success' });
+    return { ok: true };
   }
 
   private reply(res: ServerResponse, status: number, body: string, type = 'text/plain; charset=utf-8'): void {
@@ -125,7 +144,7 @@ export class Exporter {
     }
     if (path === '/-/reload') {
       if (req.method !== 'POST' && req.method !== 'PUT') return this.reject(res, 405, 'method', 'use POST to reload');
-      const r = this.reload();
+      const r = await this.reload();
       if (r.ok) this.reply(res, 200, 'config reloaded\n');
       else this.reject(res, 500, 'reload', `reload failed, the previous config stays: ${r.error}`);
       return;
@@ -234,18 +253,22 @@ export class Exporter {
     }
   }
 
-  listen(port: number, host: string): Promise<void> {
-    return new Promise((resolve, reject) => {
+  /** Listens, then starts watching the config's watched targets. */
+  async listen(port: number, host: string): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
       this.server.once('error', reject);
       this.server.listen(port, host, () => {
         this.server.off('error', reject);
         resolve();
       });
     });
+    await this.watched.apply(this.config);
+    await this.watched.start();
   }
 
-  close(): Promise<void> {
-    return new Promise((resolve) => {
+  async close(): Promise<void> {
+    await this.watched.stop();
+    await new Promise<void>((resolve) => {
       this.server.closeAllConnections();
       this.server.close(() => resolve());
     });

@@ -21,13 +21,17 @@ blackbox_exporter does: scrape it with the multi-target relabelling (examples/pr
 &debug=true returns the probe's log and the module instead. The timeout is Prometheus'
 X-Prometheus-Scrape-Timeout-Seconds less 0.5 s, at most the module's. A result is reused for 3 s
 for the same (target, module), so an HA pair of Prometheus servers does not probe twice.
-/metrics: the exporter's own metrics. POST /-/reload or SIGHUP re-reads the config file.
+/metrics: the exporter's own metrics, and the targets listed under watch: in the config, kept
+current by the watch engine (pathmtu_watch_pmtu_bytes, pathmtu_watch_up, pathmtu_watch_black_hole,
+pathmtu_watch_changes_total, pathmtu_watch_last_change_timestamp_seconds,
+pathmtu_watch_probes_sent_total; labels target and module), so a scrape costs no probing; each
+change is also printed on stderr. POST /-/reload or SIGHUP re-reads the config file.
 
 Only allowed targets are probed (others get HTTP 403): list CIDRs or host names under allow: in
 the config, or with --allow. With none, nothing is allowed. At most 16 probes run at once (503).
 
 Options:
-      --config.file FILE          YAML: modules (method, family, min, max, timeout) and allow
+      --config.file FILE          YAML: modules (method, family, min, max, timeout), allow, watch
       --config.check              validate the config, print it, exit 0 (valid) or 2
       --web.listen-address ADDR   where to listen (default 127.0.0.1:${DEFAULT_PORT}; ':${DEFAULT_PORT}' = all)
       --allow CIDR|NAME           allow probing these targets (repeatable, added to the config's)
@@ -37,6 +41,7 @@ Config example:
   modules:
     icmp_v6: { method: icmp, family: 6, timeout: 5 }
   allow: [198.18.0.0/15, 2001:db8::/32]
+  watch: { targets: [198.18.3.2, 2001:db8:3::2], module: default, interval: 60, raise: 600 }
 The built-in module 'default' uses method auto with a 10 s timeout.
 
 Port ${DEFAULT_PORT}: Prometheus' default port allocations fill the exporters' range 9100-9999,
@@ -94,9 +99,17 @@ async function run(argv: string[], io: Io): Promise<number> {
     io.stdout.write(`config ${file ?? '(built-in)'} is valid\nmodules:\n`);
     for (const [name, m] of Object.entries(config.modules)) io.stdout.write(`  ${name}: ${JSON.stringify(m)}\n`);
     io.stdout.write(`allow: ${config.allow.length === 0 ? '(nothing: add allow: or --allow CIDR)' : config.allow.join(', ')}\n`);
+    const w = config.watch;
+    io.stdout.write(w ? `watch: ${w.targets.length} targets, module ${w.module}, interval ${w.intervalS} s, raise ${w.raiseS} s\n` : 'watch: (nothing)\n');
     return EXIT_OK;
   }
-  const exporter = new Exporter({ config, ...(file !== undefined ? { load: () => loadConfig(file, allow) } : {}) });
+  const exporter = new Exporter({
+    config,
+    ...(file !== undefined ? { load: () => loadConfig(file, allow) } : {}),
+    onWatchChange: (e) =>
+      io.stderr.write(`pathmtu serve: ${e.time} ${e.target} ${e.previous ?? '-'} -> ${e.pmtu ?? 'unknown'} (${e.reason}: ${e.detail})\n`),
+    onWatchError: (e) => io.stderr.write(`pathmtu serve: watch: ${e.message}\n`),
+  });
   try {
     await exporter.listen(listen.port, listen.host);
   } catch (e) {
@@ -106,8 +119,9 @@ async function run(argv: string[], io: Io): Promise<number> {
   const where = typeof addr === 'object' && addr !== null ? `${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}` : String(addr);
   io.stderr.write(`pathmtu serve: listening on http://${where}/ (allowed: ${config.allow.length === 0 ? 'nothing yet' : config.allow.join(', ')})\n`);
   const onHup = (): void => {
-    const r = exporter.reload();
-    io.stderr.write(r.ok ? 'pathmtu serve: config reloaded\n' : `pathmtu serve: reload failed, the previous config stays: ${r.error}\n`);
+    void exporter.reload().then((r) =>
+      io.stderr.write(r.ok ? 'pathmtu serve: config reloaded\n' : `pathmtu serve: reload failed, the previous config stays: ${r.error}\n`),
+    );
   };
   process.on('SIGHUP', onHup);
   const stop = new AbortController();
