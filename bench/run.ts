@@ -1,4 +1,4 @@
-// npm run bench [-- --quick] [-- --only peers|trace|search|codec|hard|fuzz|startup|hub|watch] [-- --reps N] [-- --timeout S]
+// npm run bench [-- --quick] [-- --only peers|trace|search|codec|hard|fuzz|startup|hub|watch|serve] [-- --reps N] [-- --timeout S]
 // Prints, in order: (1) discover, pathmtu vs peers on fresh lab paths, (2) trace rows, (3) the search
 // on the simulated path (virtual time), (4) codec and checksum throughput, (5) discover on issue 9's
 // harder paths (a filtered method, a silent one, a PTB then a black hole) beside tracepath and
@@ -9,18 +9,21 @@
 // black holes, a loop of CLI processes. Medians and ratios only: nothing here asserts a speed, it
 // reports one (the targets from the issues are printed beside it). (9) watch on the hub: 1,000
 // targets per family watched at once: first known, steady probes/s per target, changes seen.
+// (10) pathmtu serve beside blackbox_exporter on lab paths (what each tells, scrape time, probes
+// per scrape) and, without --quick, 1,000 watched targets (500 per family) in one serve on the hub.
 import { parseArgs } from 'node:util';
 import { LabError } from '../src/errors.js';
 import { runCodecBench } from './codec.js';
 import { runFuzzBench } from './fuzz.js';
 import { runHardBench } from './hard.js';
 import { runHubBench } from './hub.js';
+import { runServeBench } from './serve.js';
 import { runWatchBench } from './watch.js';
 import { measurePeers, renderPeers, renderTrace, writeJson } from './peers.js';
 import { runStartupBench } from './startup.js';
 import type { Role } from './lib/tools.js';
 
-const PARTS = ['peers', 'trace', 'search', 'codec', 'hard', 'fuzz', 'startup', 'hub', 'watch'] as const;
+const PARTS = ['peers', 'trace', 'search', 'codec', 'hard', 'fuzz', 'startup', 'hub', 'watch', 'serve'] as const;
 type Part = (typeof PARTS)[number];
 
 function usage(message: string): never {
@@ -127,6 +130,18 @@ if (want('watch')) {
   } catch (e) {
     if (!(e instanceof LabError)) throw e;
     section('9. watch (issue 10)');
+    console.log(`skipped: ${e.message}`);
+  }
+}
+
+if (want('serve')) {
+  try {
+    const out = await runServeBench({ reps: values.quick ? 3 : 5, hub: !values.quick });
+    section('10. pathmtu serve vs blackbox_exporter (issue 10); 1,000 watched targets');
+    console.log(out);
+  } catch (e) {
+    if (!(e instanceof LabError)) throw e;
+    section('10. pathmtu serve vs blackbox_exporter (issue 10)');
     console.log(`skipped: ${e.message}`);
   }
 }
