@@ -99,6 +99,8 @@ interface Scrape {
   pmtu?: number;
   blackHole?: number;
   error?: string;
+  /** blackbox_exporter's own reason for a failure (its debug=true log). */
+  why?: string;
 }
 
 interface Row {
@@ -166,8 +168,12 @@ async function scenario(name: string, spec: PathSpec, reps: number): Promise<Row
           const target = family === 4 ? lab.server.v4 : lab.server.v6;
           const proto = family === 4 ? 'ip4' : 'ip6';
           row(family, 'pathmtu serve').scrapes.push(await scrape(SERVE_ADDR, `/probe?target=${target}&module=default`));
-          for (const size of [1500, 1400])
-            row(family, `blackbox icmp DF ${size}`).scrapes.push(await scrape(BB_ADDR, `/probe?target=${target}&module=icmp_${proto}_df_${size}`));
+          for (const size of [1500, 1400]) {
+            const path = `/probe?target=${target}&module=icmp_${proto}_df_${size}`;
+            const s = await scrape(BB_ADDR, path);
+            if (s.success === 0) s.why = blackboxWhy((await get(BB_ADDR, `${path}&debug=true`)).body);
+            row(family, `blackbox icmp DF ${size}`).scrapes.push(s);
+          }
         }
         const wait = CACHE_GAP_MS - (Date.now() - t0);
         if (wait > 0 && i < reps - 1) await new Promise((r) => setTimeout(r, wait));
@@ -183,15 +189,23 @@ async function scenario(name: string, spec: PathSpec, reps: number): Promise<Row
   }
 }
 
+/** The error blackbox_exporter logged for a failed probe ("sendmsg: message too long", "timeout"). */
+function blackboxWhy(debug: string): string {
+  const errs = [...debug.matchAll(/level=(?:error|debug|info) msg="([^"]*)"(?: err="([^"]*)")?/g)].filter((m) => /error|timeout|fail/i.test(m[0]));
+  const last = errs.at(-1);
+  if (!last) return 'no reason given';
+  return (last[2] ?? last[1]).replace(/^.*: /, '').slice(0, 40);
+}
+
 function said(r: Row): string {
   if (r.exporter === 'pathmtu serve') {
     const vals = [...new Set(r.scrapes.map((s) => (s.error ? s.error : s.pmtu === undefined ? 'no number' : `${s.pmtu}${s.blackHole ? ' black hole' : ''}`)))];
     return vals.join(', ');
   }
   // blackbox: the pass/fail sequence over the scrapes, e.g. "fail, pass, pass".
-  const seq = r.scrapes.map((s) => (s.error ? s.error : s.success === 1 ? 'pass' : 'fail'));
+  const seq = r.scrapes.map((s) => (s.error ? s.error : s.success === 1 ? 'pass' : `fail${s.why ? ` (${s.why})` : ''}`));
   const same = seq.every((x) => x === seq[0]);
-  return same ? `${seq[0]} (x${seq.length})` : seq.join(', ');
+  return same ? `${seq[0]} x${seq.length}` : seq.join(', ');
 }
 
 function right(r: Row): string {

@@ -1,5 +1,6 @@
 // `pathmtu serve` as a user runs it: --config.check's exit codes, a bad flag, and a running exporter
-// that re-reads its config file on SIGHUP and on POST /-/reload (a bad file keeps the old config).
+// that re-reads its config file on SIGHUP and on POST /-/reload (a bad file keeps the old config),
+// prints each watched target's change and adds a watched target on reload.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -38,7 +39,7 @@ test('--config.check: 0 and the modules for a good file, 2 and the field for a b
 
 test('a running serve reloads its config on SIGHUP and POST /-/reload', async () => {
   const file = join(dir, 'live.yml');
-  writeFileSync(file, 'modules: {}\nallow: [127.0.0.0/8]\n');
+  writeFileSync(file, 'modules: {}\nallow: [127.0.0.0/8]\nwatch: {targets: [127.0.0.1], interval: 3600}\n');
   const child = spawn(process.execPath, [bin, 'serve', '--config.file', file, '--web.listen-address', '127.0.0.1:0'], { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   child.stderr.on('data', (c: Buffer) => (err += c.toString()));
@@ -48,12 +49,20 @@ test('a running serve reloads its config on SIGHUP and POST /-/reload', async ()
       await new Promise((r) => setTimeout(r, 50));
     }
     const base = /listening on (http:\/\/\S+)\//.exec(err)![1];
+    const waitErr = async (re: RegExp): Promise<void> => {
+      for (const deadline = Date.now() + 15_000; !re.test(err); await new Promise((r) => setTimeout(r, 50)))
+        assert.ok(Date.now() < deadline, `no ${re} on stderr within 15 s: ${err}`);
+    };
+    // The watched target: its first PMTU is a line on stderr and a series on /metrics.
+    await waitErr(/ 127\.0\.0\.1 - -> \d+ \(initial: /);
+    assert.match(await (await fetch(`${base}/metrics`)).text(), /^pathmtu_watch_pmtu_bytes\{target="127\.0\.0\.1",module="default"\} \d+$/m);
     const status = async (module: string): Promise<number> => (await fetch(`${base}/probe?target=127.0.0.1&module=${module}`)).status;
     assert.equal(await status('later'), 400);
-    writeFileSync(file, 'modules: {later: {method: icmp}}\nallow: [127.0.0.0/8]\n');
+    writeFileSync(file, 'modules: {later: {method: icmp}}\nallow: [127.0.0.0/8]\nwatch: {targets: [127.0.0.1, 127.0.0.2], interval: 3600}\n');
     child.kill('SIGHUP');
     while (!/config reloaded/.test(err)) await new Promise((r) => setTimeout(r, 50));
     assert.equal(await status('later'), 200);
+    await waitErr(/ 127\.0\.0\.2 - -> \d+ \(initial: /);
     writeFileSync(file, 'modules: {again: {method: icmp}}\nallow: [127.0.0.0/8]\n');
     assert.equal((await fetch(`${base}/-/reload`, { method: 'POST' })).status, 200);
     assert.equal(await status('again'), 200);
