@@ -101,6 +101,7 @@ interface Scrape {
   error?: string;
   /** blackbox_exporter's own reason for a failure (its debug=true log). */
   why?: string;
+  body?: string;
 }
 
 interface Row {
@@ -157,7 +158,7 @@ async function scenario(name: string, spec: PathSpec, reps: number): Promise<Row
           const r = await get(addr, path);
           const probes = await counter.read();
           if (r.status !== 200) return { ms: r.ms, probes, success: undefined, error: `HTTP ${r.status}` };
-          return { ms: r.ms, probes, success: sample(r.body, 'probe_success'), pmtu: sample(r.body, 'probe_pmtu_bytes'), blackHole: sample(r.body, 'probe_pmtu_black_hole') };
+          return { ms: r.ms, probes, body: r.body, success: sample(r.body, 'probe_success'), pmtu: sample(r.body, 'probe_pmtu_bytes'), blackHole: sample(r.body, 'probe_pmtu_black_hole') };
         } catch (e) {
           return { ms: NaN, probes: await counter.read(), success: undefined, error: (e as Error).message };
         }
@@ -167,11 +168,14 @@ async function scenario(name: string, spec: PathSpec, reps: number): Promise<Row
         for (const family of [4, 6] as const) {
           const target = family === 4 ? lab.server.v4 : lab.server.v6;
           const proto = family === 4 ? 'ip4' : 'ip6';
-          row(family, 'pathmtu serve').scrapes.push(await scrape(SERVE_ADDR, `/probe?target=${target}&module=default`));
+          const ours = await scrape(SERVE_ADDR, `/probe?target=${target}&module=default`);
+          delete ours.body;
+          row(family, 'pathmtu serve').scrapes.push(ours);
           for (const size of [1500, 1400]) {
-            const path = `/probe?target=${target}&module=icmp_${proto}_df_${size}`;
-            const s = await scrape(BB_ADDR, path);
-            if (s.success === 0) s.why = blackboxWhy((await get(BB_ADDR, `${path}&debug=true`)).body);
+            // debug=true: the same probe, answered with its log (the reason for a failure) and its metrics.
+            const s = await scrape(BB_ADDR, `/probe?target=${target}&module=icmp_${proto}_df_${size}&debug=true`);
+            if (s.success === 0) s.why = blackboxWhy(s.body ?? '');
+            delete s.body;
             row(family, `blackbox icmp DF ${size}`).scrapes.push(s);
           }
         }
@@ -189,12 +193,11 @@ async function scenario(name: string, spec: PathSpec, reps: number): Promise<Row
   }
 }
 
-/** The error blackbox_exporter logged for a failed probe ("sendmsg: message too long", "timeout"). */
+/** The error blackbox_exporter logged for a failed probe: "message too long" (EMSGSIZE), "i/o timeout". */
 function blackboxWhy(debug: string): string {
-  const errs = [...debug.matchAll(/level=(?:error|debug|info) msg="([^"]*)"(?: err="([^"]*)")?/g)].filter((m) => /error|timeout|fail/i.test(m[0]));
+  const errs = [...debug.matchAll(/level=(?:warn|error) msg="[^"]*" err="([^"]*)"/g)];
   const last = errs.at(-1);
-  if (!last) return 'no reason given';
-  return (last[2] ?? last[1]).replace(/^.*: /, '').slice(0, 40);
+  return last ? last[1].replace(/^.*: /, '').slice(0, 40) : 'no reason given';
 }
 
 function said(r: Row): string {
@@ -314,7 +317,8 @@ export async function runServeBench(opts: ServeBenchOptions = {}): Promise<strin
   ];
   const out = [
     `Each exporter in the lab's client namespace, scraped /probe?target=&module= ${reps} times per target (same target ≥ ${CACHE_GAP_MS / 1000} s apart: serve's cache is 3 s).`,
-    'blackbox modules: icmp, dont_fragment: true, payload_size for a whole packet of 1500 or 1400 bytes. Probes counted by nft on r1.',
+    'blackbox modules: icmp, dont_fragment: true, payload_size for a whole packet of 1500 or 1400 bytes, scraped with debug=true',
+    "for its reason on failure. Probes: every packet the client sent through r1 (nft counter), during the scrape.",
     '',
     renderServe(rows),
   ];
