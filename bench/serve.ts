@@ -272,6 +272,8 @@ async function hubPart(perFamily: number, intervalS: number): Promise<string> {
       }
       const pmtus = values(text, 'pathmtu_watch_pmtu_bytes');
       const right = targets.filter((t) => pmtus.get(t.address) === t.pmtu).length;
+      const wrong = targets.filter((t) => pmtus.get(t.address) !== t.pmtu).slice(0, 3)
+        .map((t) => `${t.address}: ${pmtus.get(t.address) ?? 'unknown'}, truth ${t.pmtu}${t.blackHole ? ' (black hole)' : ''}`);
       const holes = values(text, 'pathmtu_watch_black_hole');
       const holesRight = targets.filter((t) => (holes.get(t.address) === 1) === t.blackHole).length;
       // Steady state: probes over two intervals after every target is known.
@@ -295,7 +297,7 @@ async function hubPart(perFamily: number, intervalS: number): Promise<string> {
         `${(rss / 2 ** 20).toFixed(0)} MB`,
         `${median(scrapes).toFixed(1)} ms`,
         '≤ 1 pkt/s, ≤ 200 MB, ≤ 50 ms',
-      ]]);
+      ]]) + (wrong.length ? `\nnot right: ${wrong.join('; ')}` : '');
     } finally {
       hub.leave();
     }

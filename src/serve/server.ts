@@ -118,7 +118,13 @@ export class Exporter {
     }
     this.config = config;
     this.cache.clear();
-    await this.watched.apply(config);
+    try {
+      await this.watched.apply(config);
+    } catch (e) {
+      // The probe config is in place; the watcher could not be (re)started with the new one.
+      this.reloads.inc({ result: 'failure' });
+      return { ok: false, error: `watch: ${(e as Error).message}` };
+    }
     this.reloads.inc({ result: 'success' });
     return { ok: true };
   }
