@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Lab } from '../src/lab/lab.js';
 import { Hub } from '../src/lab/hub.js';
-import type { PathSpec } from '../src/lab/spec.js';
+import { linkAddress, type PathSpec } from '../src/lab/spec.js';
 import type { Family } from '../src/wire/facts.js';
 import { median } from './lib/stats.js';
 import { table } from './lib/table.js';
@@ -281,6 +281,19 @@ async function hubPart(perFamily: number, intervalS: number): Promise<string> {
       const s0 = sent(text);
       const w0 = performance.now();
       await new Promise((r) => setTimeout(r, 2 * intervalS * 1000));
+      // A change: one target's route MTU on r1 drops by 100; how long until /metrics shows it.
+      const pick = targets.find((t) => t.family === 4 && !t.blackHole && t.pmtu >= 700)!;
+      const lowered = pick.pmtu - 100;
+      const c0 = performance.now();
+      const ch = await hub.exec('r1', ['ip', 'route', 'change', `${pick.address}/32`, 'via', linkAddress(1, 4, 'right'), 'mtu', 'lock', String(lowered)]);
+      if (ch.code !== 0) throw new Error(`ip route change on r1: ${ch.stderr}`);
+      let changeMs = NaN;
+      for (const end = c0 + 2 * intervalS * 1000 + 30_000; performance.now() < end; await new Promise((r) => setTimeout(r, 250))) {
+        if (values((await get(SERVE_ADDR, '/metrics', 30_000)).body, 'pathmtu_watch_pmtu_bytes').get(pick.address) === lowered) {
+          changeMs = performance.now() - c0;
+          break;
+        }
+      }
       const scrapes: number[] = [];
       for (let i = 0; i < 10; i++) {
         const r = await get(SERVE_ADDR, '/metrics', 30_000);
@@ -289,14 +302,15 @@ async function hubPart(perFamily: number, intervalS: number): Promise<string> {
       }
       const pps = (sent(text) - s0) / ((performance.now() - w0) / 1000) / targets.length;
       const rss = sample(text, 'process_resident_memory_bytes') ?? NaN;
-      return table(['watched targets', 'all known after', 'right (PMTU / black hole)', 'steady probes/s per target', 'RSS', '/metrics scrape (median of 10)', 'targets'], [[
+      return table(['watched targets', 'all known after', 'right (PMTU / black hole)', 'steady probes/s per target', 'RSS', '/metrics scrape (median of 10)', 'a change seen after', 'targets'], [[
         `${targets.length} (${perFamily} v4 + ${perFamily} v6), interval ${intervalS} s`,
         Number.isFinite(knownMs) ? `${(knownMs / 1000).toFixed(1)} s` : 'not within 600 s',
         `${right}/${targets.length} / ${holesRight}/${targets.length}`,
         pps.toFixed(3),
         `${(rss / 2 ** 20).toFixed(0)} MB`,
         `${median(scrapes).toFixed(1)} ms`,
-        '≤ 1 pkt/s, ≤ 200 MB, ≤ 50 ms',
+        Number.isFinite(changeMs) ? `${(changeMs / 1000).toFixed(1)} s` : `not within ${2 * intervalS + 30} s`,
+        '≤ 1 pkt/s, ≤ 200 MB, ≤ 50 ms, a change within 2 intervals',
       ]]) + (wrong.length ? `\nnot right: ${wrong.join('; ')}` : '');
     } finally {
       hub.leave();
