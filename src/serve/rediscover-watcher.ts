@@ -132,7 +132,7 @@ export class RediscoverWatcher extends EventEmitter implements WatcherApi {
           : reason === 'raise' ? `raise to ${pmtu} succeeded`
             : reason === 'unreachable' ? 'target unreachable' : reason === 'reachable' ? 'target back' : `path MTU ${pmtu}`,
     };
-    e.state = { ...e.state, sinceMs: Date.now(), lastEvent: event, changes: before.changes + (reason === 'initial' ? 0 : 1) };
+    e.state = { ...e.state, sinceMs: Date.now(), lastEvent: event, changes: before.changes + 1 };
     this.emit('change', event);
   }
 }

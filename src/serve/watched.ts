@@ -54,7 +54,7 @@ export class Watched {
     gauge('pathmtu_watch_up', 'Whether the watched target answers and its path MTU is known', (s) => (up(s) ? 1 : 0));
     gauge('pathmtu_watch_black_hole', 'Whether sizes above the path MTU vanish without an ICMP error', (s) => (s.blackHole ? 1 : 0));
     gauge('pathmtu_watch_last_change_timestamp_seconds', 'Unix time the path MTU last changed (or was first known)', (s) => (s.sinceMs === null ? null : s.sinceMs / 1000));
-    counter('pathmtu_watch_changes_total', 'Changes of the path MTU or reachability since watching began', (s) => s.changes);
+    counter('pathmtu_watch_changes_total', 'Change events since watching began: the first PMTU known, each change of it, unreachable and back', (s) => s.changes);
     counter('pathmtu_watch_probes_sent_total', 'Probes sent to keep the path MTU current', (s) => s.probesSent);
   }
 
