@@ -24,10 +24,11 @@ export class Watched {
     this.onError = opts.onError ?? (() => {});
     const registers = [registry];
     const labelNames = ['target', 'module'] as const;
-    // states() is a copy of the watcher's table: cheap beside formatting, so each metric reads it.
+    // prom-client runs every collect() of a scrape in one synchronous pass: they share one
+    // states() copy, so the six metrics describe the same moment and the table is copied once.
     const each = (set: (s: WatchState, labels: Record<Labels, string>) => void): void => {
       const module = this.current?.module ?? '';
-      for (const s of this.states()) set(s, { target: s.target, module });
+      for (const s of this.snapshot()) set(s, { target: s.target, module });
     };
     const gauge = (name: string, help: string, value: (s: WatchState) => number | null): void => {
       new Gauge<Labels>({
@@ -56,6 +57,17 @@ export class Watched {
     gauge('pathmtu_watch_last_change_timestamp_seconds', 'Unix time the path MTU last changed (or was first known)', (s) => (s.sinceMs === null ? null : s.sinceMs / 1000));
     counter('pathmtu_watch_changes_total', 'Change events since watching began: the first PMTU known, each change of it, unreachable and back', (s) => s.changes);
     counter('pathmtu_watch_probes_sent_total', 'Probes sent to keep the path MTU current', (s) => s.probesSent);
+  }
+
+  private snap: WatchState[] | undefined;
+
+  /** states(), taken once per scrape: dropped at the next turn of the event loop. */
+  private snapshot(): WatchState[] {
+    if (this.snap === undefined) {
+      this.snap = this.states();
+      setImmediate(() => (this.snap = undefined));
+    }
+    return this.snap;
   }
 
   /** The watched states now (empty when nothing is watched). */
