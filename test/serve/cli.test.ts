@@ -15,11 +15,12 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 
 test('--config.check: 0 and the modules for a good file, 2 and the field for a bad one, no stack trace', () => {
   const good = join(dir, 'good.yml');
-  writeFileSync(good, 'modules:\n  v6: {method: udp, family: 6}\nallow: [198.18.0.0/15]\n');
+  writeFileSync(good, 'modules:\n  v6: {method: udp, family: 6}\nallow: [198.18.0.0/15]\nwatch: {targets: [198.18.3.2, 198.18.3.3], module: v6, interval: 30}\n');
   const ok = spawnSync(process.execPath, [bin, 'serve', '--config.file', good, '--config.check'], { encoding: 'utf8' });
   assert.equal(ok.status, 0, ok.stderr);
   assert.match(ok.stdout, /v6: \{"method":"udp","timeout":10,"family":6\}/);
   assert.match(ok.stdout, /allow: 198\.18\.0\.0\/15/);
+  assert.match(ok.stdout, /^watch: 2 targets, module v6, interval 30 s, raise 600 s$/m);
   const bad = join(dir, 'bad.yml');
   writeFileSync(bad, 'modules:\n  v6: {method: udp, family: 5}\n');
   const no = spawnSync(process.execPath, [bin, 'serve', '--config.file', bad, '--config.check'], { encoding: 'utf8' });
