@@ -117,7 +117,7 @@ export function buildConfig(raw: unknown, extraAllow: string[] = []): ServeConfi
 
 function seconds(where: string, v: unknown, fallback: number): number {
   if (v === undefined || v === null) return fallback;
-  if (typeof v !== 'number' || !(v > 0) || v > 86_400) throw new ConfigError(`${where} must be seconds, above 0 and at most 86400`);
+  if (typeof v !== 'number' || !(v >= 0.1) || v > 86_400) throw new ConfigError(`${where} must be seconds, from 0.1 to 86400`);
   return v;
 }
 

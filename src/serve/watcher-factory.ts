@@ -1,9 +1,7 @@
-// The one place serve constructs its watcher. Until src/watch/watcher.ts (the watch engine) is on
-// main, an interim re-discovering watcher stands in; then this body becomes
-// `return new Watcher(targets, options)` from '../watch/watcher.js' and nothing else in serve changes.
+// The one place serve constructs its watcher (tests and benches may pass another factory).
 import type { WatcherApi, WatchOptions } from '../watch/types.js';
-import { RediscoverWatcher } from './rediscover-watcher.js';
+import { Watcher } from '../watch/watcher.js';
 
 export type WatcherFactory = (targets: string[], options: WatchOptions) => WatcherApi;
 
-export const createWatcher: WatcherFactory = (targets, options) => new RediscoverWatcher(targets, options);
+export const createWatcher: WatcherFactory = (targets, options) => new Watcher(targets, options);

@@ -47,7 +47,7 @@ test('config: the watch section, its defaults, and errors that name the field', 
   for (const [text, msg] of [
     ['allow: [198.18.0.0/15]\nwatch: {targets: [192.0.2.1]}', /watch\.targets: "192\.0\.2\.1" is not allowed: list it/],
     ['allow: [198.18.0.0/15]\nwatch: {targets: [198.18.3.2], module: nope}', /watch\.module: unknown module "nope" \(known: default\)/],
-    ['allow: [198.18.0.0/15]\nwatch: {targets: [198.18.3.2], interval: 0}', /watch\.interval must be seconds/],
+    ['allow: [198.18.0.0/15]\nwatch: {targets: [198.18.3.2], interval: 0.05}', /watch\.interval must be seconds, from 0\.1 to 86400/],
     ['allow: [198.18.0.0/15]\nwatch: {targets: [198.18.3.2], raise: x}', /watch\.raise must be seconds/],
     ['allow: [198.18.0.0/15]\nwatch: {targets: 198.18.3.2}', /watch\.targets must be a list/],
     ['allow: [198.18.0.0/15]\nwatch: {targets: [], every: 1}', /watch: unknown field every/],
