@@ -5,7 +5,7 @@
 // a job of its scheduler (one timer, the rate cap, per-router pacing). Under auto, the deadline for
 // switching to a method the scout heard from is kept here.
 import { AbortError, PermissionError, UsageError } from '../errors.js';
-import type { MethodName } from '../probe/outcome.js';
+import { METHOD_CHOICES, isMethodChoice, type MethodName } from '../probe/outcome.js';
 import { MIN_MTU, type Family } from '../wire/facts.js';
 import type { Prober, ProbeOutcome, Ignored, Direction } from '../probe/prober.js';
 import { ProbeReporter } from '../probe/diagnostics.js';
@@ -557,7 +557,6 @@ function validate(o: DiscoverOptions): void {
   if (o.timeoutMs !== undefined && !(o.timeoutMs > 0 && o.timeoutMs <= 600_000)) {
     throw new UsageError((n) => `${n('timeoutMs')} must be more than 0 and at most 600000 ms, got ${o.timeoutMs}`);
   }
-  const methods = ['auto', 'udp', 'icmp', 'icmp-dgram', 'tcp'];
-  if (o.method !== undefined && !methods.includes(o.method)) throw new UsageError((n) => `unknown ${n('method', `'${o.method}'`)} (choose from ${methods.join(', ')})`);
+  if (o.method !== undefined && !isMethodChoice(o.method)) throw new UsageError((n) => `unknown ${n('method', `'${o.method}'`)} (choose from ${METHOD_CHOICES.join(', ')})`);
   if (o.signal?.aborted) throw new AbortError();
 }

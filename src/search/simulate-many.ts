@@ -14,7 +14,7 @@
 // Targets: echo replies are not limited; a port unreachable (udp method) is, by the target's own
 // per-peer bucket.
 import type { Outcome } from '../probe/outcome.js';
-import { MIN_MTU, type Family } from '../wire/facts.js';
+import { MIN_MTU, ptbPlausibility, type Family } from '../wire/facts.js';
 import { LINUX_ICMP_GLOBAL_LIMIT, LINUX_ICMP_PEER_LIMIT, Pacer, TokenBucket, type TokenBucketLimit } from '../engine/pacing.js';
 import { prng } from './prng.js';
 import { PathMtuSearch } from './search.js';
@@ -202,7 +202,7 @@ export class SimNetwork {
       if (this.lost()) return [];
       const at = now + t.rttMs * ((i + 1) / (n + 1)) + this.jitter();
       const m = hop.mtu;
-      return [{ at, outcome: { kind: 'tooBig', size, from: r.address, rttMs: at - now, nextHopMtu: m, plausible: m >= MIN_MTU[this.family] && m < size } }];
+      return [{ at, outcome: { kind: 'tooBig', size, from: r.address, rttMs: at - now, nextHopMtu: m, ...ptbPlausibility(this.family, size, m) } }];
     }
     const bucket = this.targetBuckets.get(t.address);
     if (bucket && !bucket.take(now)) return [];

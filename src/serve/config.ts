@@ -1,5 +1,6 @@
 // pathmtu serve's configuration: modules (how to probe) and the allow list (what may be probed).
 // YAML in, a validated ServeConfig out; every problem is a ConfigError naming the field.
+import { METHOD_CHOICES, isMethodChoice } from '../probe/outcome.js';
 import { BlockList, isIP } from 'node:net';
 import { parse as parseYaml } from 'yaml';
 import { PathMtuError } from '../errors.js';
@@ -44,7 +45,6 @@ export interface ServeConfig {
   allowed(target: string): boolean;
 }
 
-const METHODS = ['auto', 'icmp', 'icmp-dgram', 'udp', 'tcp'];
 export const DEFAULT_MODULE: Module = { method: 'auto', timeout: 10 };
 
 function moduleFrom(name: string, raw: unknown): Module {
@@ -55,7 +55,7 @@ function moduleFrom(name: string, raw: unknown): Module {
     if (!['method', 'family', 'min', 'max', 'timeout'].includes(k)) throw new ConfigError(`module ${name}: unknown field ${k} (known: method, family, min, max, timeout)`);
   const out: Module = { ...DEFAULT_MODULE };
   if (m.method !== undefined) {
-    if (typeof m.method !== 'string' || !METHODS.includes(m.method)) throw new ConfigError(`module ${name}: method must be one of ${METHODS.join(', ')}`);
+    if (typeof m.method !== 'string' || !isMethodChoice(m.method)) throw new ConfigError(`module ${name}: method must be one of ${METHOD_CHOICES.join(', ')}`);
     out.method = m.method as MethodChoice;
   }
   if (m.family !== undefined) {
