@@ -5,8 +5,16 @@
 // fixed second per hop. A packet-too-big is not final at once: the same probe may still be
 // delivered (a router that lies about its MTU, but forwards), so a PTB waits until a delivery
 // would have arrived. Answers to earlier rounds that straggle in are not mixed into later ones.
-import type { ProbeOutcome, Prober } from '../probe/prober.js';
+//
+// Each round is a job of the engine's scheduler (src/engine): its probes go out in the job's first
+// step (under the global rate cap, with every other job's), its loss deadlines are wake-ups on the
+// scheduler's one timer, and its answers come through a lease on a shared prober, routed by token.
+// The routers that answer are mirrored in the scheduler's per-router ICMP budgets, as discover's are.
+import type { ProbeOutcome } from '../probe/prober.js';
 import { ProbeReporter } from '../probe/diagnostics.js';
+import { defaultEngine, type Engine } from '../engine/engine.js';
+import type { Lease } from '../engine/pool.js';
+import type { JobHandle, StepResult } from '../engine/scheduler.js';
 import { RttEstimator, DEFAULT_MIN_TIMEOUT_MS, DEFAULT_MAX_TIMEOUT_MS } from '../search/rtt.js';
 
 export interface RoundRequest {
@@ -25,8 +33,9 @@ export interface RoundsOptions {
   onProgress?: (sent: number, outstanding: number) => void;
   /** Publishes each probe and outcome on 'pathmtu:probe' (default: as tool 'trace', timed from now). */
   reporter?: ProbeReporter;
+  /** The engine whose scheduler runs the rounds (default: the process-wide one). */
+  engine?: Engine;
 }
-
 
 export class Rounds {
   readonly rtt: RttEstimator;
@@ -36,32 +45,34 @@ export class Rounds {
   #maxRtt = 0;
   /** Largest RTT of a delivery: how long to wait for one after a PTB. */
   #deliveryRtt = 0;
+  readonly #reporter: ProbeReporter;
+  readonly #engine: Engine;
 
+  /** `lease`: the prober to probe through; the caller keeps it and releases it when done. */
   constructor(
-    private readonly prober: Prober,
+    private readonly lease: Lease,
     private readonly destination: string,
     private readonly opts: RoundsOptions = {},
   ) {
     this.rtt = new RttEstimator(opts.minTimeoutMs ?? DEFAULT_MIN_TIMEOUT_MS, opts.maxTimeoutMs ?? DEFAULT_MAX_TIMEOUT_MS);
-    this.#reporter = opts.reporter ?? new ProbeReporter('trace', prober.family, destination);
+    this.#reporter = opts.reporter ?? new ProbeReporter('trace', lease.prober.family, destination);
+    this.#engine = opts.engine ?? defaultEngine();
   }
-
-  readonly #reporter: ProbeReporter;
 
   get aborted(): boolean {
     return this.opts.signal?.aborted ?? false;
   }
 
-  /** Wait `ms` (for a router's ICMP rate limit to refill); ends early on abort. */
+  /** Wait `ms` (for a router's ICMP rate limit to refill) on the scheduler's timer; ends early on abort. */
   pause(ms: number): Promise<void> {
     return new Promise((resolve) => {
       if (this.aborted) return resolve();
       const done = (): void => {
-        clearTimeout(t);
+        timer.cancel();
         this.opts.signal?.removeEventListener('abort', done);
         resolve();
       };
-      const t = setTimeout(done, ms);
+      const timer = this.#engine.scheduler.after(ms, done);
       this.opts.signal?.addEventListener('abort', done, { once: true });
     });
   }
@@ -88,25 +99,38 @@ export class Rounds {
   run(requests: RoundRequest[], moot?: (i: number, answers: ProbeOutcome[][]) => boolean, opts: { linger?: boolean } = {}): Promise<ProbeOutcome[][]> {
     const answers: ProbeOutcome[][] = requests.map(() => []);
     if (requests.length === 0 || this.aborted) return Promise.resolve(answers);
+    const { lease, destination } = this;
+    const prober = lease.prober;
+    const scheduler = this.#engine.scheduler;
+    const signal = this.opts.signal;
     const index = new Map<number, number>(); // prober token -> request index
     const sentAt: number[] = [];
     const settledAt: Array<number | undefined> = []; // when a final answer came
-    const early: Array<[number, ProbeOutcome]> = [];
-    let sending = true;
 
     return new Promise<ProbeOutcome[][]>((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined;
+      let handle: JobHandle | undefined;
+      let sending = true;
       let done = false;
-      const finish = (err?: Error): void => {
-        if (done) return;
+
+      // Every way out comes here: the job leaves the scheduler, every listener is removed, and
+      // answers to this round's probes are no longer routed to it.
+      const end = (): void => {
         done = true;
-        if (!err && !this.aborted) reportLost();
-        if (timer) clearTimeout(timer);
-        this.prober.off('outcome', onOutcome);
-        this.prober.off('error', onError);
-        this.opts.signal?.removeEventListener('abort', onAbort);
-        if (err) reject(err);
-        else resolve(answers);
+        if (handle !== undefined) scheduler.remove(handle);
+        signal?.removeEventListener('abort', onAbort);
+        if (lease.onError === onError) lease.onError = undefined;
+        lease.forget(index.keys());
+      };
+      const finish = (): void => {
+        if (done) return;
+        if (!this.aborted) reportLost();
+        end();
+        resolve(answers);
+      };
+      const fail = (err: unknown): void => {
+        if (done) return;
+        end();
+        reject(err);
       };
 
       const outstanding = (now: number): { open: number; wakeAt: number } => {
@@ -115,6 +139,7 @@ export class Rounds {
         const timeout = this.timeoutMs();
         const settle = this.#settleMs();
         for (let i = 0; i < requests.length; i++) {
+          if (sentAt[i] === undefined) continue;
           if (!opts.linger && (settledAt[i] !== undefined || moot?.(i, answers))) continue;
           const got = answers[i]!;
           // Only PTBs so far: wait for a delivery that would contradict them, then take them.
@@ -131,62 +156,70 @@ export class Rounds {
         for (const [token, i] of index) {
           if (answers[i]!.length > 0 || moot?.(i, answers)) continue;
           const r = requests[i]!;
-          this.#reporter.settled(this.prober.method, token, r.ttl !== undefined ? { kind: 'lost', size: r.size, ttl: r.ttl } : { kind: 'lost', size: r.size });
+          this.#reporter.settled(prober.method, token, r.ttl !== undefined ? { kind: 'lost', size: r.size, ttl: r.ttl } : { kind: 'lost', size: r.size });
         }
       };
 
-      const check = (): void => {
-        if (done) return;
+      /** Done when nothing is open any more; else the next deadline, on the scheduler's clock. */
+      const check = (): number | null => {
         const now = performance.now();
         const { open, wakeAt } = outstanding(now);
         this.opts.onProgress?.(this.sent, open);
-        if (open === 0) return finish();
-        if (timer) clearTimeout(timer);
-        timer = setTimeout(check, Math.max(1, wakeAt - now));
+        if (open === 0) {
+          finish();
+          return null;
+        }
+        return scheduler.now() + Math.max(0, wakeAt - now);
+      };
+
+      // The first step sends the whole round (the rate cap lets a step's probes out together);
+      // later steps are the loss deadlines coming due.
+      const step = (): StepResult => {
+        if (done) return { sent: 0, wakeAt: null };
+        let n = 0;
+        if (sending) {
+          sending = false;
+          for (let i = 0; i < requests.length; i++) {
+            const r = requests[i]!;
+            sentAt[i] = performance.now();
+            const token = lease.send(destination, r.size, r.ttl !== undefined ? { ttl: r.ttl } : {}, onOutcome);
+            index.set(token, i);
+            this.#reporter.sent(prober.method, token, r.size, r.ttl);
+            this.sent++;
+            n++;
+          }
+        }
+        return { sent: n, wakeAt: check() };
       };
 
       const onOutcome = (token: number, outcome: ProbeOutcome): void => {
-        if (sending) {
-          early.push([token, outcome]);
-          return;
-        }
         const i = index.get(token);
         if (i === undefined || done) return;
         // An unreachable whose quote lacks our nonce may be forged: it must not end the path.
-        if (outcome.kind === 'unreachable' && outcome.unproven !== undefined) return this.prober.disregard(outcome, `unproven unreachable: ${outcome.unproven}`);
+        if (outcome.kind === 'unreachable' && outcome.unproven !== undefined) return prober.disregard(outcome, `unproven unreachable: ${outcome.unproven}`);
         answers[i]!.push(outcome);
-        this.#reporter.settled(this.prober.method, token, outcome);
+        this.#reporter.settled(prober.method, token, outcome);
         if (outcome.kind !== 'localTooBig' && outcome.rttMs !== undefined && Number.isFinite(outcome.rttMs)) {
           // Karn: one token per probe, so every sample is unambiguous; only the first answer counts.
           if (answers[i]!.length === 1) this.rtt.sample(outcome.rttMs);
           this.#maxRtt = Math.max(this.#maxRtt, outcome.rttMs);
           if (outcome.kind === 'delivered') this.#deliveryRtt = Math.max(this.#deliveryRtt, outcome.rttMs);
         }
+        // A router's error spent a token of its ICMP budget towards us: mirrored for every job's pacing.
+        if ((outcome.kind === 'tooBig' || outcome.kind === 'timeExceeded' || outcome.kind === 'unreachable') && outcome.from !== destination) {
+          scheduler.routerError(outcome.from);
+        }
         if (outcome.kind !== 'tooBig') settledAt[i] ??= performance.now();
-        check();
+        // The round may be over now (no need to wait for the rate cap to say so); else its next
+        // deadline may have come closer (a PTB's settle time): the job re-arms its wake-up.
+        if (check() !== null && handle !== undefined) scheduler.wake(handle);
       };
-      const onError = (err: Error): void => finish(err);
+      const onError = (err: Error): void => fail(err);
       const onAbort = (): void => finish();
 
-      this.prober.on('outcome', onOutcome);
-      this.prober.on('error', onError);
-      this.opts.signal?.addEventListener('abort', onAbort, { once: true });
-      try {
-        requests.forEach((r, i) => {
-          sentAt[i] = performance.now();
-          const token = this.prober.send(this.destination, r.size, r.ttl !== undefined ? { ttl: r.ttl } : {});
-          index.set(token, i);
-          this.#reporter.sent(this.prober.method, token, r.size, r.ttl);
-          this.sent++;
-        });
-      } catch (err) {
-        sending = false;
-        return finish(err as Error);
-      } finally {
-        sending = false;
-      }
-      for (const [t, o] of early.splice(0)) onOutcome(t, o);
-      check();
+      lease.onError = onError;
+      signal?.addEventListener('abort', onAbort, { once: true });
+      handle = scheduler.add({ step, fail });
     });
   }
 }

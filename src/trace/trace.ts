@@ -10,7 +10,7 @@
 //   5. names        reverse DNS, capped at 500 ms, only when asked for
 import { AbortError, UsageError } from '../errors.js';
 import { discoverKeeping, type DiscoverResult } from '../discover/discover.js';
-import type { Prober } from '../probe/prober.js';
+import type { Lease } from '../engine/pool.js';
 import { assemble, hopOf } from './assemble.js';
 import { explainTrace } from './explained.js';
 import { locateBlackHole } from './blackhole.js';
@@ -43,8 +43,9 @@ export async function trace(target: string, options: TraceOptions = {}): Promise
   phase('discover');
   let discoverProbes = 0;
   // The rounds go on through the socket discover settled on, opened before the caller's
-  // onSocketsOpen (where the CLI gives up root): nothing after that needs privilege.
-  const kept: { prober?: Prober } = {};
+  // onSocketsOpen (where the CLI gives up root): nothing after that needs privilege. discover
+  // hands its lease over; the rounds run on the same engine, and the lease is released at the end.
+  const kept: { lease?: Lease } = {};
   const d: DiscoverResult = await discoverKeeping(target, {
     ...(options.family !== undefined ? { family: options.family } : {}),
     ...(options.method !== undefined ? { method: options.method } : {}),
@@ -53,13 +54,16 @@ export async function trace(target: string, options: TraceOptions = {}): Promise
     ...(options.port !== undefined ? { port: options.port } : {}),
     ...(options.signal !== undefined ? { signal: options.signal } : {}),
     ...(options.onSocketsOpen !== undefined ? { onSocketsOpen: options.onSocketsOpen } : {}),
+    ...(options.engine !== undefined ? { engine: options.engine } : {}),
     onEvent: (e) => {
       if (e.type === 'probe') progress(++discoverProbes, 0);
     },
   }, kept);
 
-  const prober = kept.prober!; // discover returned, so it settled on a method and kept its prober
-  const rounds = new Rounds(prober, d.address, {
+  const lease = kept.lease!; // discover returned, so it settled on a method and kept its lease
+  const prober = lease.prober;
+  const rounds = new Rounds(lease, d.address, {
+    ...(options.engine !== undefined ? { engine: options.engine } : {}),
     ...(options.timeoutMs !== undefined ? { maxTimeoutMs: options.timeoutMs } : {}),
     ...(options.signal !== undefined ? { signal: options.signal } : {}),
     onProgress: progress,
@@ -129,7 +133,7 @@ export async function trace(target: string, options: TraceOptions = {}): Promise
       }
     }
   } finally {
-    prober.close();
+    lease.release();
   }
 
   let names: Map<string, string> | undefined;

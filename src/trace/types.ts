@@ -4,6 +4,7 @@ import type { MethodName } from '../probe/outcome.js';
 import type { Family } from '../wire/facts.js';
 import type { Direction } from '../probe/prober.js';
 import type { Confidence } from '../explain/types.js';
+import type { Engine } from '../engine/engine.js';
 
 export interface TraceOptions {
   /** Address family: 4 or 6 (default: what the name resolves to first). */
@@ -31,6 +32,8 @@ export interface TraceOptions {
    * DiscoverOptions.onSocketsOpen): nothing after it needs privilege. The CLI gives up root here.
    */
   onSocketsOpen?: () => void;
+  /** The engine to run on (default: the process-wide one): its scheduler times every round, under its rate cap. */
+  engine?: Engine;
 }
 
 export type TracePhase = 'discover' | 'hops' | 'drops' | 'black-hole' | 'names';

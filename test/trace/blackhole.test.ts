@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { Prober, type ProbeOutcome, type SendOptions } from '../../src/probe/prober.js';
 import type { Outcome } from '../../src/probe/outcome.js';
 import { Rounds } from '../../src/trace/rounds.js';
+import { ProberPool } from '../../src/engine/pool.js';
 import { locateBlackHole } from '../../src/trace/blackhole.js';
 import { mapHops } from '../../src/trace/hops.js';
 import { searchZeroMtu, type PtbSeen } from '../../src/trace/drops.js';
@@ -77,7 +78,8 @@ class PathProber extends Prober {
   close(): void {}
 }
 
-const rounds = (p: Prober): Rounds => new Rounds(p, TARGET, { minTimeoutMs: 30, maxTimeoutMs: 100 });
+/** Rounds through a lease on the scripted path, as trace holds one on the engine's pool. */
+const rounds = (p: Prober): Rounds => new Rounds(new ProberPool({ open: () => p }).acquire({ method: p.method, family: p.family }), TARGET, { minTimeoutMs: 30, maxTimeoutMs: 100 });
 
 test('a bottleneck router out of ICMP tokens is waited for and pinned, not named one hop early', async () => {
   // Black hole after hop 2 of 4; hop 2 has no token at first, then one every 150 ms.

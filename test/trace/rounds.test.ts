@@ -5,6 +5,10 @@ import assert from 'node:assert/strict';
 import { Prober, type ProbeOutcome, type SendOptions } from '../../src/probe/prober.js';
 import type { Outcome } from '../../src/probe/outcome.js';
 import { Rounds } from '../../src/trace/rounds.js';
+import { ProberPool, type Lease } from '../../src/engine/pool.js';
+
+/** A lease on a scripted prober, as trace holds one on the engine's pool. */
+const leased = (p: Prober): Lease => new ProberPool({ open: () => p }).acquire({ method: p.method, family: p.family });
 
 type Script = (size: number, ttl: number | undefined) => Array<{ afterMs: number; outcome: Outcome }>;
 
@@ -38,7 +42,7 @@ const LONG = { minTimeoutMs: 2000, maxTimeoutMs: 5000 };
 
 test('a round ends as soon as every probe is answered', async () => {
   const p = new ScriptedProber((_s, ttl) => [{ afterMs: 2, outcome: te(ttl!, 1) }]);
-  const r = new Rounds(p, '192.0.2.99', LONG);
+  const r = new Rounds(leased(p), '192.0.2.99', LONG);
   const t0 = performance.now();
   const got = await r.run([1, 2, 3].map((ttl) => ({ size: 36, ttl })));
   assert.ok(performance.now() - t0 < 1000, `took ${performance.now() - t0} ms`);
@@ -48,7 +52,7 @@ test('a round ends as soon as every probe is answered', async () => {
 
 test('silence costs the adaptive timeout (floor 50 ms), not a fixed second', async () => {
   const p = new ScriptedProber((_s, ttl) => (ttl === 2 ? [] : [{ afterMs: 1, outcome: te(ttl!, 1) }]));
-  const r = new Rounds(p, '192.0.2.99');
+  const r = new Rounds(leased(p), '192.0.2.99');
   const t0 = performance.now();
   const got = await r.run([1, 2, 3].map((ttl) => ({ size: 36, ttl })));
   const took = performance.now() - t0;
@@ -62,7 +66,7 @@ test('moot probes are not waited for', async () => {
   const p = new ScriptedProber((_s, ttl) =>
     ttl === 1 ? [{ afterMs: 1, outcome: te(1, 1) }] : ttl === 2 ? [{ afterMs: 1, outcome: { kind: 'delivered', size: 36, from: '192.0.2.99', rttMs: 1 } }] : [],
   );
-  const r = new Rounds(p, '192.0.2.99', LONG);
+  const r = new Rounds(leased(p), '192.0.2.99', LONG);
   const t0 = performance.now();
   await r.run(
     [1, 2, 3, 4].map((ttl) => ({ size: 36, ttl })),
@@ -76,7 +80,7 @@ test('a PTB waits for a delivery of the same probe that contradicts it', async (
     { afterMs: 1, outcome: { kind: 'tooBig', size, from: '192.0.2.1', rttMs: 1, nextHopMtu: 1300, plausible: true } },
     { afterMs: 6, outcome: { kind: 'delivered', size, from: '192.0.2.99', rttMs: 6 } },
   ]);
-  const r = new Rounds(p, '192.0.2.99');
+  const r = new Rounds(leased(p), '192.0.2.99');
   const got = await r.run([{ size: 1500 }]);
   assert.deepEqual(got[0]!.map((o) => o.kind), ['tooBig', 'delivered']);
 });
@@ -84,7 +88,7 @@ test('a PTB waits for a delivery of the same probe that contradicts it', async (
 test('an aborted signal ends the round with what is known', async () => {
   const ac = new AbortController();
   const p = new ScriptedProber(() => []);
-  const r = new Rounds(p, '192.0.2.99', { signal: ac.signal, maxTimeoutMs: 5000 });
+  const r = new Rounds(leased(p), '192.0.2.99', { signal: ac.signal, maxTimeoutMs: 5000 });
   setTimeout(() => ac.abort(), 20);
   const t0 = performance.now();
   const got = await r.run([{ size: 36, ttl: 1 }]);
@@ -100,7 +104,7 @@ test('an unreachable whose quote lacks our nonce is set aside: it neither ends t
   const p = new ScriptedProber((_s, ttl) => (ttl === 2 ? [{ afterMs: 1, outcome: forged }, { afterMs: 20, outcome: te(2, 20) }] : [{ afterMs: 1, outcome: te(ttl!, 1) }]));
   const ignored: string[] = [];
   p.on('ignored', (i) => ignored.push(i.reason));
-  const r = new Rounds(p, '192.0.2.99', LONG);
+  const r = new Rounds(leased(p), '192.0.2.99', LONG);
   const got = await r.run([1, 2, 3].map((ttl) => ({ size: 36, ttl })));
   assert.deepEqual(got.map((o) => o.map((x) => x.kind)), [['timeExceeded'], ['timeExceeded'], ['timeExceeded']]);
   assert.deepEqual(ignored, ["unproven unreachable: the quote carries 0 of the probe's 8 nonce bytes"]);
