@@ -2,13 +2,19 @@
 // matched to its request by the prober (echo id, sequence, nonce — never by arrival order), so
 // other pings' replies, duplicates and forged errors are told apart from ours. Seed 003's ping
 // read "the next packet" off a raw socket and took whatever came; this one does not.
+// The series is a job of the engine's scheduler (src/engine): requests go out through a lease on
+// the pool's shared prober, under the global rate cap, and the send times and each request's
+// deadline are wake-ups on the scheduler's one timer (no timer per request).
 import { AbortError, SystemCallError, UsageError } from '../errors.js';
 import { resolveTarget } from '../sock/resolve.js';
-import type { ProbeOutcome } from '../probe/prober.js';
+import type { Ignored, ProbeOutcome } from '../probe/prober.js';
 import { ECHO_METHODS } from '../probe/outcome.js';
 import { ProbeReporter } from '../probe/diagnostics.js';
 import { overhead, packetSize, sweepSizes } from './sizes.js';
-import { openPingProber, type PingProber } from './socket.js';
+import { leasePingProber } from './socket.js';
+import { defaultEngine, type Engine } from '../engine/engine.js';
+import type { Lease } from '../engine/pool.js';
+import type { JobHandle, StepResult } from '../engine/scheduler.js';
 import { summarize, sweepReport } from './stats.js';
 import type { Family } from '../wire/facts.js';
 import type { PingHeader, PingMethod, PingMethodChoice, PingOptions, PingProbe, PingResult } from './types.js';
@@ -60,18 +66,20 @@ export async function ping(target: string, options: PingOptions = {}): Promise<P
   const single = sweep === null ? packetSize(options, family) : null;
   if (signal?.aborted) throw new AbortError();
 
-  const { prober, method } = openPingProber(family, options.method ?? 'auto', df);
+  const engine = options.engine ?? defaultEngine();
+  const { lease, method } = leasePingProber(engine.pool, family, options.method ?? 'auto', df);
   const header = pingHeader(target, resolved.address, family, method, df, options, sweep, single);
   const sizeOf = (i: number): number => (sweep !== null ? sweep.sizes[i] : single!.size);
-  const run = new PingRun(prober, header, options, new ProbeReporter('ping', family, resolved.address));
+  const run = new PingRun(engine, lease, header, options, new ProbeReporter('ping', family, resolved.address));
   try {
     options.onSocketsOpen?.();
     options.onStart?.(header);
-    await run.sendAll(sizeOf);
-    await run.awaitAnswers();
+    await run.run(sizeOf);
   } finally {
     run.close();
   }
+  // Aborted before the first request: nothing was learned, the run rejects (engine/index.ts).
+  if (run.probes.length === 0 && signal?.aborted) throw new AbortError();
   // Requests still waiting when interrupted stay 'lost': sent, never answered (as ping counts them).
   const elapsedMs = run.elapsed();
   return {
@@ -117,65 +125,96 @@ function pingHeader(
 }
 
 /**
- * One ping run: the requests waiting for their answer (each with its own deadline), the settled
- * ones (to tell duplicates and late answers), and one sleeper woken by whatever needs attention
- * (an answer, a failure, the abort).
+ * One ping run, a scheduler job: each step sends the requests whose time has come (an absolute
+ * schedule, i × interval from the start) and gives up the ones whose deadline passed; it wakes at
+ * whichever comes next. Answers arrive through the lease, routed by token, and settle their request
+ * at once; the settled ones are kept to tell duplicates and late answers.
  */
 class PingRun {
   readonly probes: PingProbe[] = [];
   late = 0;
   ignored = 0;
-  readonly #prober: PingProber;
+  readonly #engine: Engine;
+  readonly #lease: Lease;
   readonly #header: PingHeader;
   readonly #options: PingOptions;
-  readonly #waiting = new Map<number, { probe: PingProbe; timer: NodeJS.Timeout }>();
-  readonly #settled = new Map<number, PingProbe>();
-  readonly #started = process.hrtime.bigint();
-  #failure: Error | undefined;
-  #wake: (() => void) | undefined;
-  readonly #onOutcome = (token: number, o: ProbeOutcome): void => this.#outcome(token, o);
-  readonly #onAbort = (): void => this.#poke();
-
   readonly #reporter: ProbeReporter;
+  /** Requests waiting for their answer, in sending order (so in deadline order: one timeout for all). */
+  readonly #waiting = new Map<number, { probe: PingProbe; deadline: number }>();
+  readonly #settled = new Map<number, PingProbe>();
+  readonly #started = performance.now();
+  #next = 0;
+  #handle: JobHandle | undefined;
+  #done: ((err?: Error) => void) | undefined;
+  readonly #onAbort = (): void => this.#end();
 
-  constructor(prober: PingProber, header: PingHeader, options: PingOptions, reporter: ProbeReporter) {
-    this.#reporter = reporter;
-    this.#prober = prober;
+  constructor(engine: Engine, lease: Lease, header: PingHeader, options: PingOptions, reporter: ProbeReporter) {
+    this.#engine = engine;
+    this.#lease = lease;
     this.#header = header;
     this.#options = options;
-    prober.on('outcome', this.#onOutcome);
-    prober.on('ignored', () => this.ignored++);
-    prober.on('error', (err) => {
-      this.#failure ??= err;
-      this.#poke();
-    });
-    options.signal?.addEventListener('abort', this.#onAbort, { once: true });
+    this.#reporter = reporter;
+    lease.onIgnored = (_i: Ignored) => this.ignored++;
+    lease.onError = (err) => this.#end(err);
   }
 
+  /** Milliseconds since the run began. */
   elapsed(): number {
-    return Number(process.hrtime.bigint() - this.#started) / 1e6;
+    return performance.now() - this.#started;
   }
 
-  #stop(): boolean {
-    return this.#options.signal?.aborted === true || this.#failure !== undefined;
+  /** Send every request on its schedule and wait for the answers; resolves early when aborted. */
+  run(sizeOf: (i: number) => number): Promise<void> {
+    const { signal } = this.#options;
+    return new Promise<void>((resolve, reject) => {
+      this.#done = (err) => (err !== undefined ? reject(err) : resolve());
+      if (signal?.aborted) return this.#end();
+      signal?.addEventListener('abort', this.#onAbort, { once: true });
+      this.#handle = this.#engine.scheduler.add({ step: () => this.#step(sizeOf), fail: (err) => this.#end(err as Error) });
+    });
   }
 
-  /** Send every request on its absolute schedule, unless stopped. */
-  async sendAll(sizeOf: (i: number) => number): Promise<void> {
+  #step(sizeOf: (i: number) => number): StepResult {
+    if (this.#done === undefined) return { sent: 0, wakeAt: null };
     const total = this.#header.count ?? Infinity;
-    for (let i = 0; i < total && !this.#stop(); i++) {
-      // Absolute schedule: a slow callback does not stretch the interval for the requests after it.
-      const at = i * this.#header.intervalMs;
-      while (!this.#stop() && this.elapsed() < at) await this.#sleepUntil(at);
-      if (this.#stop()) break;
-      this.#send(i + 1, sizeOf(i));
+    const interval = this.#header.intervalMs;
+    let now = this.elapsed();
+    this.#expire(now);
+    let sent = 0;
+    // Absolute schedule: a slow callback does not stretch the interval for the requests after it.
+    while (this.#done !== undefined && this.#next < total && this.#next * interval <= now) {
+      this.#send(this.#next + 1, sizeOf(this.#next));
+      this.#next++;
+      sent++;
+      now = this.elapsed();
+    }
+    if (this.#done === undefined) return { sent, wakeAt: null };
+    if (this.#finished()) {
+      this.#end();
+      return { sent, wakeAt: null };
+    }
+    let wakeAt = this.#next < total ? this.#next * interval : Infinity;
+    const first = this.#waiting.values().next();
+    if (!first.done) wakeAt = Math.min(wakeAt, first.value.deadline);
+    return { sent, wakeAt: this.#engine.scheduler.now() + Math.max(0, wakeAt - now) };
+  }
+
+  #finished(): boolean {
+    return this.#next >= (this.#header.count ?? Infinity) && this.#waiting.size === 0;
+  }
+
+  /** Give up the requests whose deadline has passed (sending order is deadline order). */
+  #expire(now: number): void {
+    for (const [token, w] of this.#waiting) {
+      if (w.deadline > now) break;
+      this.#lost(token, w.probe);
     }
   }
 
-  /** Wait for the last answers (each request has its own deadline), unless stopped. */
-  async awaitAnswers(): Promise<void> {
-    while (!this.#stop() && this.#waiting.size > 0) await this.#sleepUntil(Infinity);
-    if (this.#failure !== undefined) throw this.#failure;
+  #lost(token: number, probe: PingProbe): void {
+    const ttl = this.#header.ttl ?? undefined;
+    this.#reporter.settled(this.#header.method, token, ttl !== undefined ? { kind: 'lost', size: probe.size, ttl } : { kind: 'lost', size: probe.size });
+    this.#settle(token, () => {});
   }
 
   #send(seq: number, size: number): void {
@@ -183,7 +222,7 @@ class PingRun {
     this.probes.push(probe);
     let token: number;
     try {
-      token = this.#prober.send(this.#header.address, size, this.#header.ttl !== null ? { ttl: this.#header.ttl } : {});
+      token = this.#lease.send(this.#header.address, size, this.#header.ttl !== null ? { ttl: this.#header.ttl } : {}, this.#onOutcome);
     } catch (err) {
       if (!(err instanceof SystemCallError)) throw err;
       // The kernel refused this one (no route, neighbour unreachable, ...): an error, and on we go.
@@ -192,20 +231,26 @@ class PingRun {
       this.#report(probe);
       return;
     }
-    const ttl = this.#header.ttl ?? undefined;
-    this.#reporter.sent(this.#header.method, token, size, ttl);
-    const timer = setTimeout(() => {
-      this.#reporter.settled(this.#header.method, token, ttl !== undefined ? { kind: 'lost', size, ttl } : { kind: 'lost', size });
-      this.#settle(token, () => {});
-    }, this.#header.timeoutMs);
-    this.#waiting.set(token, { probe, timer });
+    this.#reporter.sent(this.#header.method, token, size, this.#header.ttl ?? undefined);
+    this.#waiting.set(token, { probe, deadline: this.elapsed() + this.#header.timeoutMs });
   }
 
-  #outcome(token: number, o: ProbeOutcome): void {
+  readonly #onOutcome = (token: number, o: ProbeOutcome): void => {
+    const w = this.#waiting.get(token);
+    // Stopped (aborted, failed): what was waiting stays lost, as it was when the run stopped.
+    if (w !== undefined && this.#done === undefined) return;
+    // Past its deadline (the step that gives it up has not run yet): lost first, then late, as -W says.
+    if (w !== undefined && this.elapsed() >= w.deadline) this.#lost(token, w.probe);
     this.#reporter.settled(this.#header.method, token, o);
-    if (this.#waiting.has(token)) return this.#settle(token, (p) => describe(p, o));
+    // (A copy of the last answer read with it, after the run ended, is still counted below until close.)
+    if (this.#waiting.has(token)) {
+      this.#settle(token, (p) => describe(p, o));
+      // The last answer ends the run now, without waiting for the scheduler's next turn.
+      if (this.#done !== undefined && this.#finished()) this.#end();
+      return;
+    }
     const first = this.#settled.get(token);
-    if (first === undefined) return; // a request from before this run (cannot happen: one prober per run)
+    if (first === undefined) return;
     if (first.outcome === 'lost') {
       this.late++;
       return;
@@ -215,54 +260,39 @@ class PingRun {
     describe(dup, o);
     this.probes.push(dup);
     this.#report(dup);
-  }
+  };
 
   #settle(token: number, fill: (p: PingProbe) => void): void {
     const w = this.#waiting.get(token);
     if (w === undefined) return;
-    clearTimeout(w.timer);
     this.#waiting.delete(token);
     fill(w.probe);
     this.#settled.set(token, w.probe);
     this.#report(w.probe);
-    this.#poke();
   }
 
   #report(p: PingProbe): void {
     try {
       this.#options.onReply?.(p);
     } catch (err) {
-      this.#failure ??= err as Error;
-      this.#poke();
+      this.#end(err as Error);
     }
   }
 
-  #poke(): void {
-    const w = this.#wake;
-    this.#wake = undefined;
-    w?.();
-  }
-
-  /** Sleep until `atMs` after the start, or until something needs attention. */
-  #sleepUntil(atMs: number): Promise<void> {
-    return new Promise((resolve) => {
-      let t: NodeJS.Timeout | undefined;
-      const done = (): void => {
-        if (t !== undefined) clearTimeout(t);
-        if (this.#wake === done) this.#wake = undefined;
-        resolve();
-      };
-      // No timer for "until poked": Node turns an infinite delay into 1 ms.
-      if (Number.isFinite(atMs)) t = setTimeout(done, Math.max(0, atMs - this.elapsed()));
-      this.#wake = done;
-    });
-  }
-
-  close(): void {
+  /** Every way out: the job leaves the scheduler, the listener leaves the signal; once. */
+  #end(err?: Error): void {
+    const done = this.#done;
+    if (done === undefined) return;
+    this.#done = undefined;
+    if (this.#handle !== undefined) this.#engine.scheduler.remove(this.#handle);
     this.#options.signal?.removeEventListener('abort', this.#onAbort);
-    for (const w of this.#waiting.values()) clearTimeout(w.timer);
-    this.#prober.off('outcome', this.#onOutcome);
-    this.#prober.close();
+    done(err);
+  }
+
+  /** Let go of the prober (answers still on their way are no longer routed here). */
+  close(): void {
+    this.#end();
+    this.#lease.release();
   }
 }
 

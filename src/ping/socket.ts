@@ -3,33 +3,38 @@
 // ping socket otherwise (errors arrive through the error queue, already filtered by echo id).
 // Both probers set DF with PMTU mode PROBE; `df: false` turns that off here rather than in the
 // probe layer, because only ping wants packets the kernel may fragment.
+//
+// The prober is leased from the engine's pool: with DF (the default) ping shares the process's
+// socket for its method and family with every other job (answers routed by token); without DF it
+// takes one of its own (exclusive), since clearing DF changes the socket for everyone on it.
 import { PermissionError } from '../errors.js';
-import { createProber, IcmpDgramProber, IcmpProber } from '../probe/index.js';
+import type { IcmpDgramProber, IcmpProber } from '../probe/index.js';
 import type { Family } from '../wire/facts.js';
 import { ECHO_METHODS } from '../probe/outcome.js';
 import { c } from '../sock/binding.js';
+import type { Lease, ProberPool } from '../engine/pool.js';
 import type { PingMethod, PingMethodChoice } from './types.js';
 
 export type PingProber = IcmpProber | IcmpDgramProber;
 
-/** Open the prober ping uses; PermissionError naming both ways out when neither socket is allowed. */
-export function openPingProber(family: Family, choice: PingMethodChoice, df: boolean): { prober: PingProber; method: PingMethod } {
+/** Lease the prober ping uses; PermissionError naming both ways out when neither socket is allowed. */
+export function leasePingProber(pool: ProberPool, family: Family, choice: PingMethodChoice, df: boolean): { lease: Lease; method: PingMethod } {
   const order: PingMethod[] = choice === 'auto' ? [...ECHO_METHODS] : [choice];
   for (const method of order) {
-    let prober: PingProber;
+    let lease: Lease;
     try {
-      prober = createProber(method, family) as PingProber;
+      lease = pool.acquire({ method, family }, { exclusive: !df });
     } catch (err) {
       if (!(err instanceof PermissionError)) throw err;
       continue;
     }
     try {
-      if (!df) allowFragmentation(prober, family);
+      if (!df) allowFragmentation(lease.prober as PingProber, family);
     } catch (err) {
-      prober.close();
+      lease.release();
       throw err;
     }
-    return { prober, method };
+    return { lease, method };
   }
   if (choice === 'icmp') throw new PermissionError('ping with method icmp (a raw ICMP socket)', NEED_RAW, (n) => `${RAW_WAY}, or use ${n('method', 'icmp-dgram')}.`);
   if (choice === 'icmp-dgram') throw new PermissionError('ping with method icmp-dgram (a ping socket)', NEED_DGRAM, `A${DGRAM_WAY.slice(1)}, or run as root.`);

@@ -3,6 +3,7 @@
 // result always carries both.
 import type { Family } from '../wire/facts.js';
 import type { ECHO_METHODS } from '../probe/outcome.js';
+import type { Engine } from '../engine/engine.js';
 
 /** How the echo requests leave: a raw ICMP socket (root) or an unprivileged ping socket. */
 export type PingMethod = (typeof ECHO_METHODS)[number];
@@ -39,7 +40,10 @@ export interface PingOptions {
   method?: PingMethodChoice;
   /** One request per size from `from` to `to` instead of `count` requests of one size. */
   sweep?: SweepRange;
-  /** Aborting stops sending, forgets the waits, and returns the result so far. */
+  /**
+   * Aborting stops sending, forgets the waits, and returns the result so far (`aborted: true`);
+   * aborted before the first request, ping rejects with AbortError (the engine's one semantic).
+   */
   signal?: AbortSignal;
   /**
    * Called once the socket is open, before onStart and the first request: nothing after it needs
@@ -50,6 +54,8 @@ export interface PingOptions {
   onStart?: (header: PingHeader) => void;
   /** Called for each probe as it settles, and for each duplicate answer. */
   onReply?: (probe: PingProbe) => void;
+  /** The engine to run on (default: the process-wide one): its pool's shared socket, its scheduler and rate cap. */
+  engine?: Engine;
 }
 
 export interface PingHeader {
