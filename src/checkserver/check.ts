@@ -10,6 +10,12 @@
 //    that had finished its response gets the same request once more on the same connection.
 // The server's kernel keeps the announced MTU for our address for ~10 minutes (the route
 // exception), so a second run within that time starts with small segments ("no-data").
+//
+// On the engine: the capture is a packet socket of its own (it follows one TCP flow; no prober
+// can share it), so the run is no scheduler job with a lease. Its waits are one-shot wake-ups on
+// the engine scheduler's one timer (after()), its default wait is the engine's (timing.ts), and it
+// follows the one abort semantic: aborted before the connection is attempted (its first packet to
+// the server) it rejects with AbortError; after, it resolves with what it saw, `aborted: true`.
 import net from 'node:net';
 import { AbortError, UsageError } from '../errors.js';
 import type { Family } from '../wire/facts.js';
@@ -17,13 +23,17 @@ import { ProbeSocket } from '../sock/socket.js';
 import { canonicalIp } from '../wire/addr.js';
 import { resolveTarget } from '../sock/resolve.js';
 import { ProbeReporter } from '../probe/diagnostics.js';
+import { defaultEngine, type Engine } from '../engine/engine.js';
+import type { Scheduler } from '../engine/scheduler.js';
+import { DEFAULT_MAX_TIMEOUT_MS } from '../engine/timing.js';
 import { PacketCapture } from './capture.js';
 import { buildPtb, MIN_MTU } from './ptb.js';
 import { seqDiff, wireSegments, type CapturedPacket, type WireSegment } from './segment.js';
 import { judge, type Verdict } from './verdict.js';
 
 export const DEFAULT_MTU = 1280;
-export const DEFAULT_TIMEOUT_MS = 3000;
+/** Longest wait of each phase: the engine's one default (engine/timing.ts). */
+export const DEFAULT_TIMEOUT_MS = DEFAULT_MAX_TIMEOUT_MS;
 /** After the PTB, this much judged data is plenty (and keeps a run short on a fast server). */
 const ENOUGH_AFTER_BYTES = 64 * 1024;
 /** Copies of the PTB, an RTT apart: one lost ICMP must not read as "ignored". */
@@ -42,7 +52,13 @@ export interface CheckServerOptions {
   rawStream?: boolean;
   /** Longest wait of each phase (connect, data before the PTB, data after it), ms. Default 3000. */
   timeoutMs?: number;
+  /**
+   * Aborted before the connection is attempted: rejects with AbortError. After: resolves at once
+   * with what was seen, verdict 'error' ("interrupted") and `aborted: true`.
+   */
   signal?: AbortSignal;
+  /** The engine whose scheduler times the waits (default: the process-wide one). */
+  engine?: Engine;
 }
 
 export interface SizeCount {
@@ -132,6 +148,7 @@ export async function checkServer(host: string, port: number, opts: CheckServerO
   const req = opts.rawStream ? null : httpRequest(path, opts.hostHeader ?? hostHeaderFor(host, port));
   const run = new CheckRun({
     host, port, address: resolved.address, family, mtu, timeoutMs, req, signal: opts.signal,
+    scheduler: (opts.engine ?? defaultEngine()).scheduler,
     request: opts.rawStream ? 'raw-stream' : `GET ${path}`,
   });
   try {
@@ -176,6 +193,7 @@ interface RunSpec {
   req: string | null;
   request: string;
   signal: AbortSignal | undefined;
+  scheduler: Scheduler;
 }
 
 /**
@@ -401,18 +419,18 @@ class CheckRun {
    * (its uv_poll readiness), the connection changes, the abort fires, or the time it named comes.
    */
   #until(cond: Condition, ms: number): Promise<boolean> {
-    const { signal } = this.#spec;
+    const { signal, scheduler } = this.#spec;
     const end = this.#nowMs() + ms;
     return new Promise((resolve) => {
-      let timer: NodeJS.Timeout | undefined;
+      let timer: { cancel(): void } | undefined;
       const finish = (ok: boolean): void => {
-        clearTimeout(timer);
+        timer?.cancel();
         this.#waiter = null;
         signal?.removeEventListener('abort', onAbort);
         resolve(ok);
       };
       const look = (): void => {
-        clearTimeout(timer);
+        timer?.cancel();
         const r = cond();
         if (r === true) return finish(true);
         if (signal?.aborted) {
@@ -422,7 +440,7 @@ class CheckRun {
         const now = this.#nowMs();
         if (now >= end) return finish(false);
         // +0.1 ms: a timer may fire a hair early by the hrtime clock; never spin on it.
-        timer = setTimeout(look, Math.min(end, r) - now + 0.1);
+        timer = scheduler.after(Math.min(end, r) - now + 0.1, look);
       };
       const onAbort = (): void => this.#wake();
       signal?.addEventListener('abort', onAbort, { once: true });

@@ -109,7 +109,9 @@ export class Rounds {
 
     return new Promise<ProbeOutcome[][]>((resolve, reject) => {
       let handle: JobHandle | undefined;
-      let sending = true;
+      let unsent = true;
+      /** Inside the sending loop: an answer read during a send (a local error) waits for the loop's end. */
+      let sending = false;
       let done = false;
 
       // Every way out comes here: the job leaves the scheduler, every listener is removed, and
@@ -177,17 +179,23 @@ export class Rounds {
       const step = (): StepResult => {
         if (done) return { sent: 0, wakeAt: null };
         let n = 0;
-        if (sending) {
-          sending = false;
-          for (let i = 0; i < requests.length; i++) {
-            const r = requests[i]!;
-            sentAt[i] = performance.now();
-            const token = lease.send(destination, r.size, r.ttl !== undefined ? { ttl: r.ttl } : {}, onOutcome);
-            index.set(token, i);
-            this.#reporter.sent(prober.method, token, r.size, r.ttl);
-            this.sent++;
-            n++;
+        if (unsent) {
+          unsent = false;
+          sending = true;
+          try {
+            for (let i = 0; i < requests.length && !done; i++) {
+              const r = requests[i]!;
+              sentAt[i] = performance.now();
+              const token = lease.send(destination, r.size, r.ttl !== undefined ? { ttl: r.ttl } : {}, onOutcome);
+              index.set(token, i);
+              this.#reporter.sent(prober.method, token, r.size, r.ttl);
+              this.sent++;
+              n++;
+            }
+          } finally {
+            sending = false;
           }
+          if (done) return { sent: n, wakeAt: null };
         }
         return { sent: n, wakeAt: check() };
       };
@@ -210,6 +218,7 @@ export class Rounds {
           scheduler.routerError(outcome.from);
         }
         if (outcome.kind !== 'tooBig') settledAt[i] ??= performance.now();
+        if (sending) return; // the step looks at the whole round once every probe is out
         // The round may be over now (no need to wait for the rate cap to say so); else its next
         // deadline may have come closer (a PTB's settle time): the job re-arms its wake-up.
         if (check() !== null && handle !== undefined) scheduler.wake(handle);

@@ -4,10 +4,13 @@
 // min_pmtu, and a real nginx. Each verdict is checked against the server kernel's own view:
 // `ip route get <client>` shows the PMTU it cached from our PTB (or shows none).
 import assert from 'node:assert/strict';
+import { getEventListeners } from 'node:events';
 import { rmSync } from 'node:fs';
 import type { TestContext } from 'node:test';
 import { checkServer, type CheckServerResult } from '../../src/checkserver/index.js';
 import { labTest } from '../../src/lab/testing.js';
+import { Engine } from '../../src/engine/engine.js';
+import { AbortError } from '../../src/errors.js';
 import { PORT, fromClient, seedServer, serverCachedMtu, startNginx } from './servers.js';
 
 const TEST_TIMEOUT = 15_000;
@@ -93,16 +96,22 @@ labTest('nobody listening: verdict error naming the refusal, quickly', { routers
   assert.ok(r.elapsedMs < 2500, 'a refused connection ends the check, no step timeout (3 s) is waited out');
 }, { timeout: TEST_TIMEOUT });
 
-labTest('an AbortSignal stops the check at once with what is known (verdict error, aborted)', { routers: [{}] }, async (lab, t) => {
+labTest('an AbortSignal stops the check at once with what is known (verdict error, aborted); before the start it rejects; no listener left', { routers: [{}] }, async (lab, t) => {
   await seedServer(lab, 4);
+  const engine = new Engine({ poolOptions: {} });
+  // Aborted before the connection is attempted: AbortError, as every job on the engine.
+  await assert.rejects(fromClient(lab, () => checkServer(lab.server.v4, PORT, { rawStream: true, signal: AbortSignal.abort(), engine })), AbortError);
   const ac = new AbortController();
   setTimeout(() => ac.abort(), 60);
-  const r = await fromClient(lab, () => checkServer(lab.server.v4, PORT, { rawStream: true, signal: ac.signal }));
+  const r = await fromClient(lab, () => checkServer(lab.server.v4, PORT, { rawStream: true, signal: ac.signal, engine }));
   note(t, r);
   assert.equal(r.aborted, true);
   assert.equal(r.verdict, 'error');
   assert.match(r.reason, /interrupted/);
+  assert.ok(r.connectMs !== null, 'the abort came mid-run, after the connection');
   assert.ok(r.elapsedMs < 2500, `stopped by the abort, not by a 3 s step timeout (${r.elapsedMs} ms)`);
+  assert.equal(getEventListeners(ac.signal, 'abort').length, 0, 'no abort listener left on the signal');
+  assert.equal(engine.scheduler.jobs, 0, 'no wake-up left on the scheduler');
 }, { timeout: TEST_TIMEOUT });
 
 // A small answer (nothing above the MTU) is no test at all: "no-data", and no PTB is sent.
