@@ -20,6 +20,7 @@ import type { Family } from '../wire/facts.js';
 import type { PingHeader, PingMethod, PingMethodChoice, PingOptions, PingProbe, PingResult } from './types.js';
 
 export const DEFAULT_INTERVAL_MS = 1000;
+/** -W: ping's own default wait per request (iputils' 1 s), not the engine's adaptive loss timeout. */
 export const DEFAULT_TIMEOUT_MS = 1000;
 /** What ping's `method` accepts: auto or one of the echo methods. */
 export const PING_METHOD_CHOICES: readonly PingMethodChoice[] = ['auto', ...ECHO_METHODS];
