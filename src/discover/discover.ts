@@ -479,6 +479,7 @@ function runSearch(
       for (const order of send) {
         if (done) break; // an answer read during the last send ended the search
         options.onEvent?.({ type: 'probe', method: prober.method, size: order.size, token: order.token, atMs: now() });
+        if (done) break; // the caller aborted from its onEvent: this probe never leaves
         const t = lease.send(address, order.size, {}, onOutcome);
         extra.reporter.sent(prober.method, t, order.size);
         tokens.set(t, order.token);

@@ -55,3 +55,29 @@ test('a socket failure in a step rejects with that error and removes every liste
   assert.equal(engine.pool.size, 0, 'the prober was released');
   assert.equal(engine.scheduler.jobs, 0, 'the job left the scheduler');
 });
+
+test('aborted from onEvent as a probe is announced: that probe never leaves: aborted before the first probe, AbortError', async () => {
+  let sends = 0;
+  const engine = new Engine({
+    poolOptions: {
+      open: (spec) => {
+        const p = createProber(spec.method, spec.family);
+        const send = p.send.bind(p);
+        p.send = (...args: Parameters<typeof p.send>) => {
+          sends++;
+          return send(...args);
+        };
+        return p;
+      },
+    },
+  });
+  // The first probe announced (loopback: the one local probe): nothing went out, nothing was learned.
+  const first = new AbortController();
+  await assert.rejects(
+    discover('127.0.0.1', { method: 'udp', max: 1500, signal: first.signal, engine, onEvent: (e) => e.type === 'probe' && first.abort() }),
+    AbortError,
+  );
+  assert.equal(sends, 0, 'the announced probe was not sent');
+  assert.equal(listeners(first.signal), 0);
+  assert.equal(engine.scheduler.jobs, 0);
+});
