@@ -2,7 +2,7 @@
 // (which also holds its one-line summary), loads its module and calls run();
 // a command parses its own arguments (util.parseArgs), renders, and returns the exit code.
 // Exit codes: 0 success, 1 the job could not be done (e.g. PMTU not found), 2 usage error.
-import type { Writable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import type { ParseArgsConfig } from 'node:util';
 
 /** A command's util.parseArgs options. */
@@ -12,6 +12,8 @@ export interface Io {
   stdout: Writable & { isTTY?: boolean; columns?: number };
   stderr: Writable & { isTTY?: boolean; columns?: number };
   env: NodeJS.ProcessEnv;
+  /** Read by `pathmtu -` only (default process.stdin, touched only then: it costs start-up time). */
+  stdin?: Readable;
   /** Aborted on Ctrl-C; a command prints what it knows and returns. */
   signal: AbortSignal;
 }

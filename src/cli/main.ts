@@ -15,6 +15,7 @@ function topHelp(): string {
 
 Usage:
   pathmtu <host> [options]          same as: pathmtu discover <host>
+  pathmtu <host>... [-f FILE]       several targets (hosts, prefixes, lists): one table
   pathmtu <command> [options]
 
 Commands:

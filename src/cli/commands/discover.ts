@@ -1,23 +1,34 @@
 // pathmtu discover <host> (also plain `pathmtu <host>`): the path MTU, exactly, and what it means.
 import { parseArgs } from 'node:util';
-import { discover, type DiscoverEvent, type DiscoverResult, type MethodChoice } from '../../discover/index.js';
+import { discover, discoverMany, type DiscoverEvent, type DiscoverManyOptions, type DiscoverResult, type MethodChoice } from '../../discover/index.js';
 import { payloadSizes } from '../../explain/payload.js';
 import { UsageError } from '../../errors.js';
 import { FAMILY_FLAGS, familyFlags, onePositional, parseInteger, parseSeconds, hostWithoutPort } from '../args.js';
 import { EXIT_FAIL, EXIT_OK, type ParseArgsOptionsConfig, type Command, type Io } from '../command.js';
 import { sudoDrop } from '../../sock/privileges.js';
+import { MAX_TARGETS_LIMIT } from '../targets.js';
+import type { Source } from './discover-many.js';
 
 const help = `pathmtu discover — the largest IP packet that crosses the path to a host unfragmented
 
 Usage:
   pathmtu <host> [options]
   pathmtu discover <host> [options]
+  pathmtu [discover] <target>... [-f FILE]... [-] [options]     several targets at once
 
 Sends probes of several sizes at once with "don't fragment" set, uses every answer (routers'
 "fragmentation needed" / "packet too big" messages are hints to confirm, never trusted alone;
 silence is only believed once confirmed), and prints the exact path MTU: the size of the whole
 IP packet, IP header included. <host> is a name, an IPv4 or IPv6 address, or a link-local IPv6
 address with its interface (fe80::1%eth0).
+
+Several targets: hosts, CIDR prefixes (198.18.5.0/28: its hosts, without the network and
+broadcast addresses), lists with -f FILE (one target per line, # comments, blank lines) and '-'
+for a list on stdin. They are probed at once (names resolved concurrently) and printed as a table,
+one row per target in the order given, with how each answer was learned: the PTB that named it, a
+black hole (only silence above it), or deliveries alone; why a target was not found is listed
+under the table. With --json: NDJSON, one object per target as it finishes (the one-target
+fields below; a target that could not be probed: {target, error{code, message}}).
 
 Options:
   -4, -6               use IPv4 / IPv6 only
@@ -37,15 +48,27 @@ Options:
   -p, --port N         tcp: destination port (default 443); udp: first port (default 33434)
   -W, --timeout S      longest wait for one answer, in seconds (default: adaptive from the RTT)
       --json           print one JSON object (fields below)
-  -q, --quiet          print only the number (nothing on failure)
+  -q, --quiet          print only the number (nothing on failure); several targets:
+                       'target address PMTU' per line, '-' for what is not known
   -v, --verbose        print each probe and what became of it (on stderr)
   -h, --help           this help
+Several targets:
+  -f, --file FILE      read targets from FILE ('-': stdin); may be repeated
+      --both           probe each name over IPv4 and over IPv6 (one row each; addresses once)
+      --rate PPS       at most PPS probes per second, all targets together
+      --concurrency N  targets probed at once (default 256)
+      --max-targets N  refuse more targets than N in all (default 4096), e.g. a prefix typed too short
 
 Examples:
-  pathmtu 192.0.2.10                    find the path MTU, best method available
-  pathmtu -6 --method udp example.net   IPv6, without any privilege
-  pathmtu --method tcp -p 22 host       through a firewall that only passes SSH
-  pathmtu host --json | jq .pmtu
+  pathmtu 198.18.3.2                            find the path MTU, best method available
+  pathmtu -6 --method udp example.net           IPv6, without any privilege
+  pathmtu --method tcp -p 22 198.18.3.2         through a firewall that only passes SSH
+  pathmtu 198.18.3.2 --json | jq .pmtu
+  pathmtu 198.18.3.2 198.18.7.2 2001:db8:3::2   three targets, one table
+  pathmtu -f routers.txt --rate 2000            a list, at most 2000 probes a second
+  pathmtu 198.18.5.0/28 --json | jq -c '[.address, .pmtu]'
+  printf '198.18.3.2\\n2001:db8:3::2\\n' | pathmtu - -q      target, address, PMTU per line
+  pathmtu --both dual.example.net               IPv4 and IPv6 of a dual-stack name
 
 Output: the answer first, then what it means (largest UDP/ICMP payload, TCP MSS), then what was
 seen (PTBs and who sent them, black holes). A black hole means: packets above some size vanish
@@ -58,8 +81,10 @@ Run through sudo, it opens the sockets of every method it may fall back to as ro
 root for the user who ran sudo (SUDO_UID/SUDO_GID) before the first probe; --json then has
 runAs{uid, gid, groups}.
 
-Exit status: 0 the path MTU was found, 1 it could not be (bounds still printed), 2 usage error.
-Ctrl-C stops and prints what is known so far.
+Exit status: 0 the path MTU was found (of every target), 1 it could not be (of some target;
+bounds still printed), 2 usage error (a bad line in a list is named as FILE:LINE; nothing is sent).
+Ctrl-C stops and prints what is known so far (of several targets: those that finished).
+Through sudo, several targets keep root for the whole run (one target gives it up, see above).
 `;
 
 const options = {
@@ -72,24 +97,66 @@ const options = {
   json: { type: 'boolean', default: false },
   quiet: { type: 'boolean', short: 'q', default: false },
   verbose: { type: 'boolean', short: 'v', default: false },
+  file: { type: 'string', short: 'f', multiple: true },
+  both: { type: 'boolean', default: false },
+  rate: { type: 'string' },
+  concurrency: { type: 'string' },
+  'max-targets': { type: 'string' },
 } as const satisfies ParseArgsOptionsConfig;
 
 async function run(argv: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, strict: true, allowPositionals: true, options });
-  const host = hostWithoutPort(onePositional(positionals, '<host>', 'pathmtu discover 192.0.2.10'), 'discover', (port, h) => `to probe through TCP port ${port}: pathmtu --method tcp -p ${port} ${h}`);
+  const { values, positionals, tokens } = parseArgs({ args: argv, strict: true, allowPositionals: true, options, tokens: true });
   const method = (values.method ?? 'auto') as MethodChoice;
   if (!['auto', 'icmp', 'icmp-dgram', 'udp', 'tcp'].includes(method)) {
     throw new UsageError(`--method must be one of auto, icmp, icmp-dgram, udp, tcp; got '${values.method}'`);
   }
+  if (values['4'] && values['6']) throw new UsageError('-4 and -6 exclude each other (--both probes a name over each family)');
+  if (values.both && (values['4'] || values['6'])) throw new UsageError('--both probes each family: leave out -4/-6');
   const family = familyFlags(values['4'], values['6']);
   const max = parseInteger('--max', values.max, 68, 65575);
   const min = parseInteger('--min', values.min, 68, 65575);
   const port = parseInteger('--port', values.port, 1, 65535);
   const timeoutMs = parseSeconds('--timeout', values.timeout, 60);
   if (values.quiet && values.verbose) throw new UsageError('--quiet and --verbose exclude each other');
+  const ratePps = parseInteger('--rate', values.rate, 1, 10_000_000);
+  const concurrency = parseInteger('--concurrency', values.concurrency, 1, 65536);
+  const maxTargets = parseInteger('--max-targets', values['max-targets'], 1, MAX_TARGETS_LIMIT);
+
+  // Several targets (or a list, stdin, a prefix, --both): the table / NDJSON of discover-many.ts.
+  const many = positionals.length > 1 || values.file !== undefined || values.both || positionals.some((p) => p === '-' || p.includes('/'));
+  if (many) {
+    const sources: Source[] = [];
+    for (const t of tokens) {
+      if (t.kind === 'positional') sources.push(t.value === '-' ? { kind: 'stdin' } : { kind: 'arg', text: t.value });
+      else if (t.kind === 'option' && t.name === 'file') sources.push({ kind: 'file', path: t.value! });
+    }
+    const { runMany } = await import('./discover-many.js');
+    return runMany(
+      sources,
+      {
+        discover: {
+          method,
+          ...(max !== undefined ? { max } : {}),
+          ...(min !== undefined ? { min } : {}),
+          ...(port !== undefined ? { port } : {}),
+          ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+          ...(ratePps !== undefined ? { ratePps } : {}),
+          ...(concurrency !== undefined ? { concurrency } : {}),
+        },
+        ...(family !== undefined ? { family } : {}),
+        both: values.both,
+        ...(maxTargets !== undefined ? { maxTargets } : {}),
+        json: values.json,
+        quiet: values.quiet,
+        ...(values.verbose ? { describeEvent } : {}),
+      },
+      io,
+    );
+  }
+  const host = hostWithoutPort(onePositional(positionals, '<host>', 'pathmtu discover 198.18.3.2'), 'discover', (port, h) => `to probe through TCP port ${port}: pathmtu --method tcp -p ${port} ${h}`);
 
   const sudo = sudoDrop(io.env); // through sudo: give up root once the sockets are open
-  const result = await discover(host, {
+  const discoverOptions = {
     method,
     ...(family !== undefined ? { family } : {}),
     ...(max !== undefined ? { max } : {}),
@@ -97,15 +164,26 @@ async function run(argv: string[], io: Io): Promise<number> {
     ...(port !== undefined ? { port } : {}),
     ...(timeoutMs !== undefined ? { timeoutMs } : {}),
     signal: io.signal,
-    ...sudo.hook,
-    ...(values.verbose ? { onEvent: (e: DiscoverEvent) => io.stderr.write(describeEvent(e)) } : {}),
-  });
+  };
+  const onEvent = values.verbose ? (e: DiscoverEvent) => io.stderr.write(describeEvent(e)) : undefined;
+  // --concurrency and --max-targets are caps one host is within; --rate is honoured through
+  // discoverMany, which holds the global packet rate (the output stays the one-target output).
+  const result = ratePps === undefined ? await discover(host, { ...discoverOptions, ...sudo.hook, ...(onEvent ? { onEvent } : {}) }) : await discoverOne(host, { ...discoverOptions, ratePps, ...(onEvent ? { onEvent: (_: number, e: DiscoverEvent) => onEvent(e) } : {}) });
 
   if (values.json) io.stdout.write(`${JSON.stringify({ ...result, ...sudo.report() }, null, 2)}\n`);
   else if (values.quiet) {
     if (result.pmtu !== null) io.stdout.write(`${result.pmtu}\n`);
   } else io.stdout.write(render(result));
   return result.pmtu !== null && !result.aborted ? EXIT_OK : EXIT_FAIL;
+}
+
+/** One host through discoverMany (for --rate): its result, or the error it failed with. */
+async function discoverOne(host: string, options: DiscoverManyOptions): Promise<DiscoverResult> {
+  for await (const r of discoverMany([host], options)) {
+    if (!r.ok) throw r.error;
+    return r.result;
+  }
+  throw new Error('discoverMany gave no result for its one target');
 }
 
 function describeEvent(e: DiscoverEvent): string {
