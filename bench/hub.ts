@@ -15,6 +15,7 @@ import { median, seconds } from './lib/stats.js';
 import { table } from './lib/table.js';
 import { ROOT } from './lib/tools.js';
 import { join } from 'node:path';
+import { runHubCliBench, type HubCliOptions } from './hub-cli.js';
 
 const CLI = join(ROOT, 'bin', 'pathmtu.js');
 
@@ -32,6 +33,8 @@ export interface HubBenchOptions {
   spec?: HubSpec;
   /** Only the discoverMany runs (skip the lab build medians and the one-at-a-time baselines). */
   manyOnly?: boolean;
+  /** The whole-process section of bench/hub-cli.ts (pathmtu -f, a loop, scamper, nmap); false: skip it. */
+  cli?: HubCliOptions | false;
 }
 
 /**
@@ -303,6 +306,7 @@ export async function runHubBench(opts: HubBenchOptions = {}): Promise<string> {
     table(['run', 'calls', 'total', 'right + exact', 'exact', 'median clean', 'median black hole (n)', 'per 1,000'], rows),
   );
   if (notes.length > 0) out.push('', 'first inexact or wrong answers:', ...notes);
+  if (opts.cli !== false) out.push('', await runHubCliBench({ targets, ...opts.cli, ...(opts.spec ? { spec: opts.spec } : {}) }));
   return out.join('\n');
 }
 

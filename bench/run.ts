@@ -6,11 +6,13 @@
 // found), (7) start-up of the whole process against `node -e 0` (30 runs of each; --quick 10;
 // --reps N: 10 x N), (8) issue 8's hub: build/teardown of 1,000 targets per family, today's
 // sequential discover() baseline over them (100 calls per family with --quick), udp through its
-// black holes, a loop of CLI processes. Medians and ratios only: nothing here asserts a speed, it
-// reports one (the targets from the issues are printed beside it). (9) watch on the hub: 1,000
-// targets per family watched at once: first known, steady probes/s per target, changes seen.
-// (10) pathmtu serve beside blackbox_exporter on lab paths (what each tells, scrape time, probes
-// per scrape) and, without --quick, 1,000 watched targets (500 per family) in one serve on the hub.
+// black holes, a loop of CLI processes; then whole processes on a fresh hub per run (bench/hub-cli.ts):
+// pathmtu -f list, a loop of pathmtu <t>, scamper trace -M -f, nmap path-mtu -iL. Medians and ratios
+// only: nothing here asserts a speed, it reports one (the targets from the issues are printed beside it).
+// (9) watch on the hub: 1,000 targets per family watched at once: first known, steady probes/s per
+// target, changes seen. (10) pathmtu serve beside blackbox_exporter on lab paths (what each tells,
+// scrape time, probes per scrape) and, without --quick, 1,000 watched targets (500 per family) in one
+// serve on the hub.
 import { parseArgs } from 'node:util';
 import { LabError } from '../src/errors.js';
 import { runCodecBench } from './codec.js';
@@ -112,8 +114,12 @@ if (want('startup')) {
 
 if (want('hub')) {
   try {
-    const out = await runHubBench(values.quick ? { calls: 100, cliRuns: 20, udpHoles: 5, reps: 1 } : { reps });
-    section('8. hub of many targets (issue 8): discoverMany, lab build/teardown, sequential discover() baseline');
+    const out = await runHubBench(
+      values.quick
+        ? { calls: 100, cliRuns: 20, udpHoles: 5, reps: 1, cli: { reps: 1, loopSample: 20, timeoutMs: 120_000 } }
+        : { reps, cli: { reps } },
+    );
+    section('8. hub of many targets (issue 8): discoverMany, lab build/teardown, sequential discover() baseline, pathmtu -f vs peers');
     console.log(out);
   } catch (e) {
     if (!(e instanceof LabError)) throw e;

@@ -8,7 +8,8 @@
 #   pack:   g++-aarch64-linux-gnu (the linux-arm64 prebuilt binary is cross-compiled), binutils
 #           (readelf/nm check each prebuilt binary's ELF machine and its Node-API entry point), qemu-user
 #           (qemu-aarch64 loads the arm64 binary with the arm64 dynamic linker; no binfmt is registered)
-#   bench:  iputils-tracepath, nmap, scamper (the peers we measure against)
+#   bench:  iputils-tracepath, nmap, scamper (the peers we measure against), time (GNU time: peak RSS
+#           of whole processes in the many-target bench)
 #   serve:  prometheus (prometheus, promtool: the serve lab test runs its own scraper on loopback in a
 #           lab namespace; promtool checks the example config and unit-tests the alert rules),
 #           prometheus-blackbox-exporter (the serve bench runs it beside pathmtu serve); both packages'
@@ -22,6 +23,8 @@ for tool in ip:iproute2 nft:nftables iptables:iptables ping:iputils-ping tracepa
             prometheus-blackbox-exporter:prometheus-blackbox-exporter; do
   command -v "${tool%%:*}" >/dev/null 2>&1 || need+=("${tool#*:}")
 done
+# GNU time: not the shell's `time` keyword, so look for the binary itself.
+[ -x /usr/bin/time ] || need+=(time)
 [ "${#need[@]}" -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
   echo "pathmtu: missing system packages: ${need[*]} (install them as root, e.g. apt-get install ${need[*]})" >&2
