@@ -3,7 +3,7 @@
 // shared by every test of this file. Each row and NDJSON object is checked against the hub's truth.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -43,6 +43,17 @@ function file(name: string, text: string): string {
 
 function cli(args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
   return hub.exec('client', [process.execPath, bin, ...args], { timeoutMs: 60_000, env, ...(input !== undefined ? { input } : {}) });
+}
+
+/**
+ * The CLI with names of our own: a mount namespace for this one process, where /etc/hosts is
+ * `hosts` and the resolver asks loopback (nothing listens there: an unknown name fails at once).
+ */
+function cliNames(args: string[], hosts: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  const h = file('hosts', hosts);
+  const resolv = file('resolv.conf', 'nameserver 127.0.0.1\noptions attempts:1 timeout:1\n');
+  const script = 'mount --bind "$HOSTS" /etc/hosts && mount --bind "$RESOLV" /etc/resolv.conf && exec "$NODE" "$BIN" "$@"';
+  return hub.exec('client', ['unshare', '--mount', 'sh', '-c', script, 'sh', ...args], { env: { ...env, HOSTS: h, RESOLV: resolv, NODE: process.execPath, BIN: bin }, timeoutMs: 60_000 });
 }
 
 interface Row {
@@ -104,6 +115,19 @@ test('-f FILE: comments and blank lines skipped, one row per target in the order
   assert.equal(r.stderr, '', 'no progress when stderr is not a terminal');
 });
 
+test('progress goes to stderr when it is a terminal (script(1) gives it one), never into the output', { skip }, async () => {
+  const out = join(dir, 'table.txt');
+  const targets = hub.targets(4).slice(0, 5).map((t) => t.address);
+  const command = [process.execPath, bin, ...targets, '>', out].join(' ');
+  const r = await hub.exec('client', ['script', '-qfec', command, '/dev/null'], { env, timeoutMs: 60_000 });
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /\r\x1b\[K5\/5 done, 0 probing/, 'the last progress line, on the terminal');
+  assert.match(r.stdout, /\r\x1b\[K$/, 'cleared at the end');
+  const table = readFileSync(out, 'utf8');
+  assert.doesNotMatch(table, /\x1b|done,/);
+  assert.equal(rows(table).length, 5);
+});
+
 test('- (stdin) with --json: NDJSON, one object per target in the single-target schema; IPv6', { skip }, async () => {
   const targets = hub.targets(6);
   const r = await cli(['-', '--json'], `${targets.map((t) => t.address).join('\n')}\n`);
@@ -142,7 +166,7 @@ test('a CIDR prefix: its hosts, without network and broadcast address, in addres
 
 test('exit 1 when some PMTU was not found, with the others still right; an unknown name is a row, not a stop', { skip }, async () => {
   const [a, b] = hub.targets(4);
-  const r = await cli([a!.address, '198.19.200.1', 'no-such-host.invalid', b!.address, '--method', 'icmp', '-W', '0.2']);
+  const r = await cliNames([a!.address, '198.19.200.1', 'no-such-host.invalid', b!.address, '--method', 'icmp', '-W', '0.2'], '127.0.0.1 localhost\n');
   assert.equal(r.code, 1, r.stdout + r.stderr);
   const lines = r.stdout.split('\n');
   assert.match(lines.find((l) => l.startsWith('198.19.200.1 '))!, /^198\.19\.200\.1\s+-\s+-\s+nothing delivered\s+icmp\s/);
@@ -150,7 +174,7 @@ test('exit 1 when some PMTU was not found, with the others still right; an unkno
   assert.match(lines.find((l) => l.startsWith('no-such-host.invalid '))!, /^no-such-host\.invalid\s+-\s+-\s+not probed\s/);
   assert.match(r.stdout, /\n  no-such-host\.invalid: unknown host 'no-such-host\.invalid'/);
   assert.match(r.stdout, /4 targets: 2 found \(2 exact\), 1 not found, 1 not probed \(error\)/);
-  const json = await cli([a!.address, '198.19.200.1', 'no-such-host.invalid', '--method', 'icmp', '-W', '0.2', '--json']);
+  const json = await cliNames([a!.address, '198.19.200.1', 'no-such-host.invalid', '--method', 'icmp', '-W', '0.2', '--json'], '127.0.0.1 localhost\n');
   assert.equal(json.code, 1);
   const objs = json.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as { target: string; pmtu?: number | null; error?: { code: string; message: string } });
   assert.equal(objs.length, 3);
@@ -181,10 +205,7 @@ test('exit 2: a bad line names file:line, a prefix past the cap names --max-targ
 test('--both: a dual-stack name is probed over each family, one row each (names from a private /etc/hosts)', { skip }, async () => {
   const v4 = hub.targets(4)[3]!;
   const v6 = hub.targets(6)[3]!;
-  const hosts = file('hosts', `127.0.0.1 localhost\n${v4.address} dual.lab\n${v6.address} dual.lab\n`);
-  // A mount namespace of its own: /etc/hosts is replaced for this one process only.
-  const script = 'mount --bind "$HOSTS" /etc/hosts && exec "$NODE" "$BIN" "$@"';
-  const r = await hub.exec('client', ['unshare', '--mount', 'sh', '-c', script, 'sh', 'dual.lab', '--both'], { env: { ...env, HOSTS: hosts, NODE: process.execPath, BIN: bin }, timeoutMs: 60_000 });
+  const r = await cliNames(['dual.lab', '--both'], `127.0.0.1 localhost\n${v4.address} dual.lab\n${v6.address} dual.lab\n`);
   assert.equal(r.code, 0, r.stdout + r.stderr);
   const lines = r.stdout.split('\n');
   assert.match(lines[0]!, /^target\s+address\s+PMTU/);
