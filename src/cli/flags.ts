@@ -28,6 +28,8 @@ const FLAGS: Record<string, string> = {
   iface: '--iface',
   path: '--path',
   hostHeader: '--host',
+  concurrency: '--concurrency',
+  ratePps: '--rate',
 };
 
 export function flagNamer(overrides: Record<string, string> = {}): NameOption {

@@ -170,7 +170,7 @@ test('exit 1 when some PMTU was not found, with the others still right; an unkno
   assert.equal(r.code, 1, r.stdout + r.stderr);
   const lines = r.stdout.split('\n');
   assert.match(lines.find((l) => l.startsWith('198.19.200.1 '))!, /^198\.19\.200\.1\s+-\s+-\s+nothing delivered\s+icmp\s/);
-  assert.match(r.stdout, /\nwhy not found or not exact:\n  198\.19\.200\.1: .*answered none of the icmp probes/);
+  assert.match(r.stdout, /\nwhy not found or not exact:\n  198\.19\.200\.1 answered none of the icmp probes/);
   assert.match(lines.find((l) => l.startsWith('no-such-host.invalid '))!, /^no-such-host\.invalid\s+-\s+-\s+not probed\s/);
   assert.match(r.stdout, /\n  no-such-host\.invalid: unknown host 'no-such-host\.invalid'/);
   assert.match(r.stdout, /4 targets: 2 found \(2 exact\), 1 not found, 1 not probed \(error\)/);

@@ -186,7 +186,10 @@ function notes(sorted: readonly ManyResult[], targets: readonly Target[], names:
   const why: string[] = [];
   for (const r of sorted) {
     const text = !r.ok ? errorText(r.error, names) : (!r.result.exact || r.result.pmtu === null) && !r.result.aborted ? r.result.reason : undefined;
-    if (text) why.push(`  ${label(targets[r.index]!, both)}: ${text}`);
+    if (!text) continue;
+    // A reason that starts with the address names its target already ("198.18.5.2 answered none…").
+    const address = r.ok ? r.result.address : undefined;
+    why.push(address !== undefined && text.startsWith(`${address} `) ? `  ${text}` : `  ${label(targets[r.index]!, both)}: ${text}`);
   }
   if (why.length === 0) return '';
   const lines = why.slice(0, NOTES);
