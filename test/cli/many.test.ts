@@ -113,6 +113,10 @@ test('-f FILE: comments and blank lines skipped, one row per target in the order
   assert.ok(picked.some((t) => t.blackHole), 'the sample holds a black hole');
   assert.match(r.stdout, /\n12 targets: 12 found \(12 exact\); \d+ probes in /);
   assert.equal(r.stderr, '', 'no progress when stderr is not a terminal');
+  // -q: 'target address pmtu' per line, in the order given.
+  const q = await cli(['-q', '-f', file('three.txt', `${picked.slice(0, 3).map((t) => t.address).join('\n')}\n`)]);
+  assert.equal(q.code, 0, q.stderr);
+  assert.equal(q.stdout, picked.slice(0, 3).map((t) => `${t.address} ${t.address} ${t.pmtu}\n`).join(''));
 });
 
 test('progress goes to stderr when it is a terminal (script(1) gives it one), never into the output', { skip }, async () => {
