@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { discover, discoverMany, type DiscoverEvent, type DiscoverManyOptions, type DiscoverResult, type MethodChoice } from '../../discover/index.js';
 import { payloadSizes } from '../../explain/payload.js';
 import { UsageError } from '../../errors.js';
+import { METHOD_CHOICES, isMethodChoice } from '../../probe/outcome.js';
 import { FAMILY_FLAGS, familyFlags, onePositional, parseInteger, parseSeconds, hostWithoutPort } from '../args.js';
 import { EXIT_FAIL, EXIT_OK, type ParseArgsOptionsConfig, type Command, type Io } from '../command.js';
 import { sudoDrop } from '../../sock/privileges.js';
@@ -107,8 +108,8 @@ const options = {
 async function run(argv: string[], io: Io): Promise<number> {
   const { values, positionals, tokens } = parseArgs({ args: argv, strict: true, allowPositionals: true, options, tokens: true });
   const method = (values.method ?? 'auto') as MethodChoice;
-  if (!['auto', 'icmp', 'icmp-dgram', 'udp', 'tcp'].includes(method)) {
-    throw new UsageError(`--method must be one of auto, icmp, icmp-dgram, udp, tcp; got '${values.method}'`);
+  if (!isMethodChoice(method)) {
+    throw new UsageError(`--method must be one of ${METHOD_CHOICES.join(', ')}; got '${values.method}'`);
   }
   if (values['4'] && values['6']) throw new UsageError('-4 and -6 exclude each other (--both probes a name over each family)');
   if (values.both && (values['4'] || values['6'])) throw new UsageError('--both probes each family: leave out -4/-6');
