@@ -13,11 +13,18 @@ import { UsageError, AbortError } from '../errors.js';
 import type { Family } from '../wire/facts.js';
 import { defaultEngine, Engine } from '../engine/engine.js';
 import { discover, type DiscoverOptions, type DiscoverResult } from './discover.js';
+import { leaseUpFront } from './methods.js';
 
 /** One target: a host name or address, optionally pinned to a family. */
 export type ManyTarget = string | { target: string; family?: Family };
 
 export interface DiscoverManyOptions extends Omit<DiscoverOptions, 'family' | 'onEvent' | 'onSocketsOpen' | 'engine'> {
+  /**
+   * Called once before the first target starts, when the sockets of every method the targets may use
+   * are open (leased up front for each family the run may meet and held to its end), so nothing after
+   * it needs privilege: the CLI gives up root here when run through sudo.
+   */
+  onSocketsOpen?: () => void;
   /** Family for targets that do not pin one (default: what each name resolves to first). */
   family?: Family;
   /** Targets probed at once (default 256). */
@@ -48,11 +55,19 @@ export async function* discoverMany(targets: Iterable<ManyTarget> | AsyncIterabl
     throw new UsageError((n) => `${n('ratePps')} must be a number of probes per second above 0 and at most 10000000, got ${options.ratePps}`);
   }
   if (options.signal?.aborted) throw new AbortError();
-  const { concurrency: _c, ratePps, onEvent, signal: outer, ...common } = options;
+  const { concurrency: _c, ratePps, onEvent, onSocketsOpen, signal: outer, ...common } = options;
   // One engine for the run: the process's pool of sockets, and the run's own rate cap when it has one.
   const engine = ratePps !== undefined ? new Engine({ ratePps, pool: defaultEngine().pool }) : defaultEngine();
   // Targets finishing one after another keep the sockets open for the next ones.
   const releasePool = engine.pool.keepAlive();
+  const held = onSocketsOpen ? leaseUpFront(engine.pool, options.family !== undefined ? [options.family] : [4, 6], options.method, options.port) : [];
+  try {
+    onSocketsOpen?.();
+  } catch (err) {
+    for (const l of held) l.release();
+    releasePool();
+    throw err;
+  }
   // Aborts what runs: the caller's signal, or the consumer leaving the loop.
   const stop = new AbortController();
   // Every running target listens on it (up to `concurrency`): not a leak.
@@ -120,6 +135,7 @@ export async function* discoverMany(targets: Iterable<ManyTarget> | AsyncIterabl
       await Promise.allSettled([...running]);
     }
     if (!exhausted) await it.return?.();
+    for (const l of held) l.release();
     releasePool();
   }
 }

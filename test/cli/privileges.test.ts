@@ -170,3 +170,15 @@ labTest('library: onSocketsOpen comes once, before the first probe, with every f
     lab.leave();
   }
 });
+
+labTest('several targets under sudo: sockets opened up front for both families, root given up, every answer exact', bottleneck, async (lab) => {
+  const r = await asRoot(lab, [lab.server.v4, lab.server.v6, '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  assert.equal(lines.length, 2);
+  for (const j of lines) {
+    assert.deepEqual([j.method, j.pmtu, j.exact], ['icmp', 1400, true], 'the raw sockets opened as root still work');
+    assert.deepEqual(j.runAs, asNobody);
+  }
+  assert.deepEqual(lines.map((j) => j.family).sort(), [4, 6]);
+});

@@ -21,6 +21,8 @@ export interface ManyOptions extends ExpandOptions {
   discover: Omit<DiscoverManyOptions, 'signal' | 'onEvent' | 'family'>;
   json: boolean;
   quiet: boolean;
+  /** Who the run gave root up for (through sudo), written into each NDJSON result as runAs. */
+  runAs?: () => object;
   /** --verbose: each probe on stderr, prefixed with its target. */
   describeEvent?: (e: DiscoverEvent) => string;
 }
@@ -132,7 +134,7 @@ export async function runMany(sources: readonly Source[], options: ManyOptions, 
       results[r.index] = r;
       done++;
       if (!found(r)) notFound++;
-      if (options.json) io.stdout.write(`${JSON.stringify(jsonOf(r, names))}\n`);
+      if (options.json) io.stdout.write(`${JSON.stringify({ ...jsonOf(r, names), ...options.runAs?.() })}\n`);
       progress?.update(done, fed - done, notFound);
     }
   } finally {

@@ -85,7 +85,7 @@ runAs{uid, gid, groups}.
 Exit status: 0 the path MTU was found (of every target), 1 it could not be (of some target;
 bounds still printed), 2 usage error (a bad line in a list is named as FILE:LINE; nothing is sent).
 Ctrl-C stops and prints what is known so far (of several targets: those that finished).
-Through sudo, several targets keep root for the whole run (one target gives it up, see above).
+Several targets: the sockets of every method, both families, are opened up front, then root goes.
 `;
 
 const options = {
@@ -123,6 +123,7 @@ async function run(argv: string[], io: Io): Promise<number> {
   const concurrency = parseInteger('--concurrency', values.concurrency, 1, 65536);
   const maxTargets = parseInteger('--max-targets', values['max-targets'], 1, MAX_TARGETS_LIMIT);
 
+  const sudo = sudoDrop(io.env); // through sudo: give up root once the sockets are open
   // Several targets (or a list, stdin, a prefix, --both): the table / NDJSON of discover-many.ts.
   const many = positionals.length > 1 || values.file !== undefined || values.both || positionals.some((p) => p === '-' || p.includes('/'));
   if (many) {
@@ -143,7 +144,9 @@ async function run(argv: string[], io: Io): Promise<number> {
           ...(timeoutMs !== undefined ? { timeoutMs } : {}),
           ...(ratePps !== undefined ? { ratePps } : {}),
           ...(concurrency !== undefined ? { concurrency } : {}),
+          ...sudo.hook,
         },
+        runAs: sudo.report,
         ...(family !== undefined ? { family } : {}),
         both: values.both,
         ...(maxTargets !== undefined ? { maxTargets } : {}),
@@ -156,7 +159,6 @@ async function run(argv: string[], io: Io): Promise<number> {
   }
   const host = hostWithoutPort(onePositional(positionals, '<host>', 'pathmtu discover 198.18.3.2'), 'discover', (port, h) => `to probe through TCP port ${port}: pathmtu --method tcp -p ${port} ${h}`);
 
-  const sudo = sudoDrop(io.env); // through sudo: give up root once the sockets are open
   const discoverOptions = {
     method,
     ...(family !== undefined ? { family } : {}),
@@ -169,7 +171,7 @@ async function run(argv: string[], io: Io): Promise<number> {
   const onEvent = values.verbose ? (e: DiscoverEvent) => io.stderr.write(describeEvent(e)) : undefined;
   // --concurrency and --max-targets are caps one host is within; --rate is honoured through
   // discoverMany, which holds the global packet rate (the output stays the one-target output).
-  const result = ratePps === undefined ? await discover(host, { ...discoverOptions, ...sudo.hook, ...(onEvent ? { onEvent } : {}) }) : await discoverOne(host, { ...discoverOptions, ratePps, ...(onEvent ? { onEvent: (_: number, e: DiscoverEvent) => onEvent(e) } : {}) });
+  const result = ratePps === undefined ? await discover(host, { ...discoverOptions, ...sudo.hook, ...(onEvent ? { onEvent } : {}) }) : await discoverOne(host, { ...discoverOptions, ...sudo.hook, ratePps, ...(onEvent ? { onEvent: (_: number, e: DiscoverEvent) => onEvent(e) } : {}) });
 
   if (values.json) io.stdout.write(`${JSON.stringify({ ...result, ...sudo.report() }, null, 2)}\n`);
   else if (values.quiet) {
