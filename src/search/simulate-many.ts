@@ -15,6 +15,7 @@
 // per-peer bucket.
 import type { Outcome } from '../probe/outcome.js';
 import { MIN_MTU, ptbPlausibility, type Family } from '../wire/facts.js';
+import { MinHeap } from '../engine/heap.js';
 import { LINUX_ICMP_GLOBAL_LIMIT, LINUX_ICMP_PEER_LIMIT, Pacer, TokenBucket, type TokenBucketLimit } from '../engine/pacing.js';
 import { prng } from './prng.js';
 import { PathMtuSearch } from './search.js';
@@ -96,48 +97,6 @@ export interface ManyResult {
   peakPps: number;
 }
 
-/** A binary min-heap ordered by (at, seq). */
-class Heap<T extends { at: number; seq: number }> {
-  private readonly a: T[] = [];
-  get size(): number {
-    return this.a.length;
-  }
-  peek(): T | undefined {
-    return this.a[0];
-  }
-  push(x: T): void {
-    const a = this.a;
-    a.push(x);
-    let i = a.length - 1;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (!less(a[i], a[p])) break;
-      [a[i], a[p]] = [a[p], a[i]];
-      i = p;
-    }
-  }
-  pop(): T | undefined {
-    const a = this.a;
-    const top = a[0];
-    const last = a.pop();
-    if (a.length > 0 && last) {
-      a[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < a.length && less(a[l], a[m])) m = l;
-        if (r < a.length && less(a[r], a[m])) m = r;
-        if (m === i) break;
-        [a[i], a[m]] = [a[m], a[i]];
-        i = m;
-      }
-    }
-    return top;
-  }
-}
-const less = (x: { at: number; seq: number }, y: { at: number; seq: number }): boolean => x.at < y.at || (x.at === y.at && x.seq < y.seq);
 
 /** The topology's ICMP and forwarding behaviour: send a probe, get the answers it causes. */
 export class SimNetwork {
@@ -323,8 +282,8 @@ export function simulateMany(topo: SimTopology, opts: ManyOptions, seed: number)
   const pacer = new Pacer({ ratePps: opts.ratePps }, 0);
   const pacing = opts.pacing ?? true;
   const concurrency = opts.concurrency ?? topo.targets.length;
-  const events = new Heap<{ at: number; seq: number; job: Job; token: number; outcome: Outcome }>();
-  const timers = new Heap<{ at: number; seq: number; job: Job }>();
+  const events = new MinHeap<{ at: number; seq: number; job: Job; token: number; outcome: Outcome }>();
+  const timers = new MinHeap<{ at: number; seq: number; job: Job }>();
   let seq = 0;
   const jobs: Job[] = [];
   const ready: Job[] = [];

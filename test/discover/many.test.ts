@@ -4,25 +4,17 @@
 // caller's signal stops the run with partial results; bad options are usage errors.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { readdirSync, readlinkSync } from 'node:fs';
+
 import { Hub } from '../../src/lab/hub.js';
 import { labSkipReason } from '../../src/lab/testing.js';
 import { discoverMany, type ManyResult } from '../../src/discover/index.js';
 import { AbortError, UsageError } from '../../src/errors.js';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { PROBE_CHANNEL, type ProbeMessage } from '../../src/probe/diagnostics.js';
+import { socketCount } from '../fds.js';
 
 const skip = labSkipReason();
 
-function sockets(): number {
-  return readdirSync('/proc/self/fd').filter((fd) => {
-    try {
-      return readlinkSync(`/proc/self/fd/${fd}`).startsWith('socket:');
-    } catch {
-      return false;
-    }
-  }).length;
-}
 
 test('bad options are usage errors before anything is sent; an aborted signal rejects at once', async () => {
   const drain = async (it: AsyncIterable<ManyResult>): Promise<void> => {
@@ -98,7 +90,7 @@ test('discoverMany on a small hub', { skip, timeout: 120_000 }, async (t) => {
     });
 
     await t.test('break after 3 results: the running targets are aborted and every socket is let go before the loop exits', async () => {
-      const before = sockets();
+      const before = socketCount();
       const t0 = performance.now();
       let got = 0;
       await inClient(async () => {
@@ -108,7 +100,7 @@ test('discoverMany on a small hub', { skip, timeout: 120_000 }, async (t) => {
         }
       });
       assert.equal(got, 3);
-      assert.equal(sockets(), before, 'no socket left open');
+      assert.equal(socketCount(), before, 'no socket left open');
       // 60 targets take several hundred ms; stopping after 3 does not wait for the other 17 running.
       assert.ok(performance.now() - t0 < 5000);
     });

@@ -12,28 +12,19 @@
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { readdirSync, readlinkSync } from 'node:fs';
+
 import { Hub } from '../../src/lab/hub.js';
 import type { HubTarget } from '../../src/lab/hub-spec.js';
 import { labSkipReason } from '../../src/lab/testing.js';
 import { discover, discoverMany, type DiscoverResult } from '../../src/discover/index.js';
 import type { MethodName } from '../../src/probe/outcome.js';
 import type { Family } from '../../src/wire/facts.js';
+import { socketCount } from '../fds.js';
 
 const families: Family[] = [4, 6];
 const skip = labSkipReason();
 const flooder = fileURLToPath(new URL('../probe/flood-child.mjs', import.meta.url));
 
-/** Probe sockets this process holds now (raw, ping and UDP sockets are all "socket:[inode]"). */
-function sockets(): number {
-  return readdirSync('/proc/self/fd').filter((fd) => {
-    try {
-      return readlinkSync(`/proc/self/fd/${fd}`).startsWith('socket:');
-    } catch {
-      return false;
-    }
-  }).length;
-}
 
 interface ManyRun {
   results: Map<string, DiscoverResult>;
@@ -44,16 +35,16 @@ interface ManyRun {
 
 /** discoverMany from the hub's client over `targets`, watching the socket count meanwhile. */
 async function runMany(hub: Hub, family: Family, targets: readonly HubTarget[], method: MethodName | 'auto', ratePps?: number): Promise<ManyRun> {
-  const base = sockets();
+  const base = socketCount();
   let peak = 0;
-  const watch = setInterval(() => (peak = Math.max(peak, sockets() - base)), 10);
+  const watch = setInterval(() => (peak = Math.max(peak, socketCount() - base)), 10);
   const results = new Map<string, DiscoverResult>();
   const errors: string[] = [];
   const t0 = performance.now();
   hub.enter('client');
   try {
     for await (const r of discoverMany(targets.map((t) => t.address), { family, method, ...(ratePps !== undefined ? { ratePps } : {}) })) {
-      peak = Math.max(peak, sockets() - base);
+      peak = Math.max(peak, socketCount() - base);
       if (r.ok) results.set(r.result.address, r.result);
       else errors.push(`${r.target}: ${r.error.message}`);
     }
@@ -61,7 +52,7 @@ async function runMany(hub: Hub, family: Family, targets: readonly HubTarget[], 
     hub.leave();
     clearInterval(watch);
   }
-  assert.equal(sockets(), base, 'every probe socket closed after the run');
+  assert.equal(socketCount(), base, 'every probe socket closed after the run');
   return { results, errors, peakSockets: peak, ms: performance.now() - t0 };
 }
 

@@ -3,31 +3,22 @@
 // routed to the lease that sent the probe; a socket opened in one namespace never used from another.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readlinkSync } from 'node:fs';
+
 import { ProberPool, currentNetns } from '../../src/engine/pool.js';
 import { labTest } from '../../src/lab/testing.js';
 import type { ProbeOutcome } from '../../src/probe/prober.js';
+import { socketCount } from '../fds.js';
 
-/** Sockets this process holds now. */
-function sockets(): number {
-  return readdirSync('/proc/self/fd').filter((fd) => {
-    try {
-      return readlinkSync(`/proc/self/fd/${fd}`).startsWith('socket:');
-    } catch {
-      return false;
-    }
-  }).length;
-}
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 test('refcount: leases share one prober (one socket); it closes with the last release, not before', () => {
   const pool = new ProberPool();
-  const before = sockets();
+  const before = socketCount();
   const a = pool.acquire({ method: 'udp', family: 4 });
   const b = pool.acquire({ method: 'udp', family: 4 });
   assert.equal(a.prober, b.prober, 'one prober for both');
-  assert.equal(sockets() - before, 1, 'one socket');
+  assert.equal(socketCount() - before, 1, 'one socket');
   assert.equal(pool.leases({ method: 'udp', family: 4 }), 2);
   // Another port or family is another prober.
   const c = pool.acquire({ method: 'udp', family: 4, port: 40000 });
@@ -38,17 +29,17 @@ test('refcount: leases share one prober (one socket); it closes with the last re
   a.release();
   a.release(); // idempotent: does not take b's reference
   assert.equal(pool.leases({ method: 'udp', family: 4 }), 1);
-  assert.equal(sockets() - before, 3, 'still open while b holds it');
+  assert.equal(socketCount() - before, 3, 'still open while b holds it');
   b.release();
   c.release();
   d.release();
   assert.equal(pool.size, 0);
-  assert.equal(sockets(), before, 'closed with the last lease');
+  assert.equal(socketCount(), before, 'closed with the last lease');
   assert.throws(() => b.send('127.0.0.1', 100, {}, () => {}), /released/);
 });
 
 test('idle grace and keepAlive: back-to-back runs reuse the socket; it closes once nobody holds it', async () => {
-  const before = sockets();
+  const before = socketCount();
   const pool = new ProberPool({ idleMs: 30 });
   const a = pool.acquire({ method: 'udp', family: 4 });
   const first = a.prober;
@@ -59,7 +50,7 @@ test('idle grace and keepAlive: back-to-back runs reuse the socket; it closes on
   b.release();
   await sleep(60);
   assert.equal(pool.size, 0);
-  assert.equal(sockets(), before);
+  assert.equal(socketCount(), before);
 
   const pool2 = new ProberPool();
   const done = pool2.keepAlive();
@@ -69,21 +60,21 @@ test('idle grace and keepAlive: back-to-back runs reuse the socket; it closes on
   const y = pool2.acquire({ method: 'udp', family: 4 });
   assert.equal(y.prober, held, 'kept open while keepAlive holds the pool');
   y.release();
-  assert.equal(sockets() - before, 1);
+  assert.equal(socketCount() - before, 1);
   done();
-  assert.equal(sockets(), before, 'closed when keepAlive ends');
+  assert.equal(socketCount(), before, 'closed when keepAlive ends');
 });
 
 test('exclusive leases get a prober of their own, closed with the lease', () => {
-  const before = sockets();
+  const before = socketCount();
   const pool = new ProberPool();
   const shared = pool.acquire({ method: 'udp', family: 4 });
   const own = pool.acquire({ method: 'udp', family: 4 }, { exclusive: true });
   assert.notEqual(own.prober, shared.prober);
-  assert.equal(sockets() - before, 2);
+  assert.equal(socketCount() - before, 2);
   own.release();
   shared.release();
-  assert.equal(sockets(), before);
+  assert.equal(socketCount(), before);
 });
 
 test('answers go to the lease that sent the probe, by token; forgotten tokens go nowhere', async () => {
@@ -150,9 +141,9 @@ labTest('a socket opened in a lab namespace is never used from another one', { l
 
 test('1,500 concurrent discover() calls on loopback: every one answers, sharing the same few sockets (no EMFILE)', async () => {
   const { discover } = await import('../../src/discover/index.js');
-  const before = sockets();
+  const before = socketCount();
   let peak = 0;
-  const watch = setInterval(() => (peak = Math.max(peak, sockets() - before)), 5);
+  const watch = setInterval(() => (peak = Math.max(peak, socketCount() - before)), 5);
   try {
     const rs = await Promise.all(Array.from({ length: 1500 }, (_, i) => discover(i % 2 ? '127.0.0.1' : '::1', { method: 'udp' })));
     assert.ok(rs.every((r) => r.exact && r.pmtu === r.localMtu));
@@ -160,5 +151,5 @@ test('1,500 concurrent discover() calls on loopback: every one answers, sharing 
     clearInterval(watch);
   }
   assert.ok(peak <= 8, `${peak} sockets held at once`);
-  assert.equal(sockets(), before);
+  assert.equal(socketCount(), before);
 });

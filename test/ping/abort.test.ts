@@ -5,12 +5,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { getEventListeners } from 'node:events';
-import { readdirSync, readlinkSync } from 'node:fs';
+
 import { ping } from '../../src/ping/index.js';
 import { Engine } from '../../src/engine/engine.js';
 import { AbortError, PermissionError } from '../../src/errors.js';
 import { ProberPool } from '../../src/engine/pool.js';
 import { leasePingProber } from '../../src/ping/socket.js';
+import { socketCount } from '../fds.js';
 
 /** An echo socket this process may open (root: raw; else a ping socket): why not, when it may not. */
 function noEchoSocket(): string | undefined {
@@ -27,16 +28,6 @@ if (skip !== undefined) console.log(`# skipping ping loopback tests: ${skip}`);
 
 const listeners = (s: AbortSignal): number => getEventListeners(s, 'abort').length;
 
-/** Sockets this process holds now. */
-function sockets(): number {
-  return readdirSync('/proc/self/fd').filter((fd) => {
-    try {
-      return readlinkSync(`/proc/self/fd/${fd}`).startsWith('socket:');
-    } catch {
-      return false;
-    }
-  }).length;
-}
 
 function leftBehind(engine: Engine, signal: AbortSignal): void {
   assert.equal(listeners(signal), 0, 'no abort listener left on the signal');
@@ -89,10 +80,10 @@ test('a finished run: -c requests on the interval schedule, every answer matched
 
 test('concurrent pings share one socket and each gets its own answers; without DF a socket of its own', { skip }, async () => {
   const engine = new Engine({ poolOptions: {} });
-  const before = sockets();
+  const before = socketCount();
   let peak = 0;
   const watch = (): void => {
-    peak = Math.max(peak, sockets() - before);
+    peak = Math.max(peak, socketCount() - before);
   };
   const runs = await Promise.all(
     [84, 200, 1000].map((size) => ping('127.0.0.1', { count: 4, size, intervalMs: 200, engine, onReply: watch })),
@@ -114,5 +105,5 @@ test('concurrent pings share one socket and each gets its own answers; without D
   assert.equal(noDf.summary.received, 2);
   assert.equal(noDf.df, false);
   assert.equal(engine.pool.size, 0);
-  assert.equal(sockets(), before, 'both closed with their last lease');
+  assert.equal(socketCount(), before, 'both closed with their last lease');
 });
