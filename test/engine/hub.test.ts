@@ -11,7 +11,6 @@
 // exact in any reasonable time then (bench/hub.ts measures it). Routers keep the kernel's defaults.
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
-import { fileURLToPath } from 'node:url';
 
 import { Hub } from '../../src/lab/hub.js';
 import type { HubTarget } from '../../src/lab/hub-spec.js';
@@ -20,10 +19,10 @@ import { discover, discoverMany, type DiscoverResult } from '../../src/discover/
 import type { MethodName } from '../../src/probe/outcome.js';
 import type { Family } from '../../src/wire/facts.js';
 import { socketCount } from '../fds.js';
+import { startFlood, type FloodStats } from '../probe/flood.js';
 
 const families: Family[] = [4, 6];
 const skip = labSkipReason();
-const flooder = fileURLToPath(new URL('../probe/flood-child.mjs', import.meta.url));
 
 
 interface ManyRun {
@@ -147,7 +146,7 @@ test('discoverMany on a hub of 1,000 targets per family', { skip, timeout: 600_0
       });
 
       await t.test(`IPv${family}: a flood of forged ICMP errors (aimed at 50k pps) during a run of 200 targets: every answer exact`, async () => {
-        const flood = await startFlood(hub, family, 50_000, 30);
+        const flood = await startFlood((argv, opts) => hub.spawn('r1', argv, opts), family, hub.routerAddress('r1', family), family === 4 ? hub.client.v4 : hub.client.v6, 50_000, 30);
         let stats: FloodStats;
         const picked = sample(all, 200);
         let run: ManyRun;
@@ -169,54 +168,3 @@ test('discoverMany on a hub of 1,000 targets per family', { skip, timeout: 600_0
   }
 });
 
-interface FloodStats {
-  sent: number;
-  failed: number;
-  seconds: number;
-  pps: number;
-}
-
-/**
- * Two flooder processes in r1's namespace (test/probe/flood-child.mjs; sending is CPU-bound), each
- * spoofing host unreachables from r1 to the client that quote echo requests with random ids.
- */
-async function startFlood(hub: Hub, family: Family, pps: number, seconds: number): Promise<{ stop(): Promise<FloodStats> }> {
-  const from = hub.routerAddress('r1', family);
-  const to = family === 4 ? hub.client.v4 : hub.client.v6;
-  const children = Array.from({ length: 2 }, () => {
-    const child = hub.spawn('r1', [process.execPath, flooder, String(family), from, to, String(pps / 2), String(seconds), String((pps / 2) * seconds)], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    return { child, exited, out: () => out, err: () => err };
-  });
-  for (const c of children) {
-    for (let i = 0; i < 500 && !c.out().includes('ready'); i++) {
-      if (c.child.exitCode !== null) throw new Error(`flooder exited: ${c.err()}`);
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    assert.ok(c.out().includes('ready'), `flooder started: ${c.err()}`);
-  }
-  // Let the flood build up before the run starts.
-  await new Promise((r) => setTimeout(r, 300));
-  return {
-    async stop() {
-      const stats = await Promise.all(
-        children.map(async (c) => {
-          if (c.child.exitCode === null) c.child.kill('SIGTERM');
-          await c.exited;
-          const last = c.out().trim().split('\n').pop()!;
-          assert.ok(last.startsWith('{'), `flooder summary: ${c.out()} ${c.err()}`);
-          return JSON.parse(last) as FloodStats;
-        }),
-      );
-      const sent = stats.reduce((a, s) => a + s.sent, 0);
-      const secs = Math.max(...stats.map((s) => s.seconds));
-      return { sent, failed: stats.reduce((a, s) => a + s.failed, 0), seconds: secs, pps: Math.round(sent / secs) };
-    },
-  };
-}
