@@ -243,15 +243,16 @@ export class WatchMachine {
     if (before !== null && pmtu < before) {
       this.set(pmtu, result.blackHole);
       const ptb = firstPtb(result, pmtu);
-      if (result.blackHole) {
+      if (pmtu === result.localMtu) {
+        // This host's own interface is the limit now (it was larger than `before`): no router to blame.
+        this.emit(now, 'local-mtu', before, `local interface MTU ${result.localMtu}`);
+      } else if (result.blackHole) {
         const via = trigger?.kind === 'ptb' ? `PTB ${trigger.mtu} from ${trigger.from}, then ` : '';
         this.emit(now, 'black-hole', before, `${via}black hole above ${pmtu}`);
       } else if (ptb.ptbFrom !== undefined) {
         this.emit(now, 'ptb', before, `PTB ${pmtu} from ${ptb.ptbFrom}`, ptb);
       } else if (trigger?.kind === 'ptb') {
         this.emit(now, 'ptb', before, `PTB ${trigger.mtu} from ${trigger.from}`, { ptbFrom: trigger.from });
-      } else if (trigger?.kind === 'local') {
-        this.emit(now, 'ptb', before, `local interface MTU ${trigger.mtu}`);
       } else {
         this.emit(now, 'black-hole', before, `probes above ${pmtu} vanish${result.exact ? '' : ` (${result.reason ?? 'not exact'})`}`);
       }
@@ -320,6 +321,14 @@ export class WatchMachine {
   private controlSize(): number {
     const floor = this.opts.min ?? MIN_MTU[this.family ?? 4];
     return this.pmtu !== null ? Math.min(floor, this.pmtu) : floor;
+  }
+
+  /**
+   * The raise timer is due and no round or search is in the way: the caller may refresh `localMtu`
+   * (the interface MTU may have grown since the last search) before the next poll.
+   */
+  raiseDue(now: number): boolean {
+    return this.phase === 'confirming' && !this.searching && this.pendingSearch === null && this.round === null && now >= this.raiseAt;
   }
 
   /** Settle the round in flight, start searches or rounds that are due. */

@@ -80,6 +80,8 @@ export function simulateWatch(model: SimPathModel, opts: MachineOptions, untilMs
       const e = answers.shift()!;
       machine.outcome(e.token, e.outcome, now);
     }
+    // As the Watcher does: at the raise timer the interface MTU is read again.
+    if (machine.raiseDue(now)) machine.localMtu = model.localMtu ?? 1500;
     const p = machine.poll(now);
     out.changes.push(...p.changes);
     for (const probe of p.probes) {

@@ -3,6 +3,7 @@
 // machine (confirm at an interval, search down at once on loss of PMTU-sized probes or a validated
 // PTB, search up after the raise timer) and reports each change as a WatchEvent.
 import type { MethodChoice } from '../discover/discover.js';
+import type { Engine } from '../engine/engine.js';
 import type { MethodName } from '../probe/outcome.js';
 import type { Family } from '../wire/facts.js';
 
@@ -16,9 +17,23 @@ export interface WatchOptions {
   min?: number;
   max?: number;
   port?: number;
-  /** Global cap on probes per second, all targets together. */
+  /**
+   * Global cap on probes per second, all targets together, searches and confirmations alike (an
+   * engine of the Watcher's own, on the process's pool of sockets). Not with `engine`: its cap rules.
+   */
   ratePps?: number;
   signal?: AbortSignal;
+  /**
+   * The engine to run on (default: the process-wide one): its pool's sockets and its scheduler's one
+   * timer and rate cap serve the searches and the confirmation rounds together. serve and tests
+   * pass one to share it with other jobs.
+   */
+  engine?: Engine;
+  /**
+   * Called once by start(), when the sockets of every (family, method) the targets may need are
+   * open, before the first probe (the CLI gives up root here when started through sudo).
+   */
+  onSocketsOpen?: () => void;
 }
 
 /** Why a target's PMTU (or its state) changed. */
@@ -26,6 +41,7 @@ export type WatchReason =
   | 'initial' // first known
   | 'ptb' // a validated PTB / frag-needed lowered it
   | 'black-hole' // PMTU-sized probes vanished without an ICMP error: searched down
+  | 'local-mtu' // this host's own interface MTU dropped below the PMTU (the local stack refused the size)
   | 'raise' // the raise timer's search found a larger PMTU
   | 'unreachable' // the target stopped answering anything (or a router says unreachable)
   | 'reachable'; // it answers again

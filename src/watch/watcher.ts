@@ -1,28 +1,37 @@
 // Watcher: many targets, each kept true by its WatchMachine (machine.ts). The Watcher only carries
-// out what the machines ask: searches (discover(), bounded), confirmation probes through one shared
-// prober per (family, method), one timer for every target (the earliest wake-up), 'change' events.
+// out what the machines ask, on the engine (src/engine) that discover() runs on:
 //
-// Searches run at most SEARCH_CONCURRENCY at once (each discover() opens its own sockets until the
-// engine's pool lands); confirmation probes of every target share one socket per (family, method),
-// their answers routed back by the prober's token. WatchOptions.ratePps caps the confirmation rounds
-// of all targets together (a token bucket: a due round waits for its two probes' tokens); the
-// searches' own probes are not under it until they run on the engine's pool.
+// - each target is a job of the engine's Scheduler: its machine's wake-ups share the scheduler's one
+//   timer, and its confirmation rounds go out under the same global rate cap (`ratePps`) as the
+//   searches, which are discover() calls on the same engine;
+// - confirmation probes go through leases on the engine's pool: one shared prober per (netns,
+//   family, method, port) for every target, and the very probers discover()'s searches lease (the
+//   pool hands the same socket to both). Answers come back by the prober's token.
+// - start() leases the probers of every (family, method) the targets may need up front, then calls
+//   `onSocketsOpen` (the CLI gives up root there, as discover does); they are held until stop().
+//
+// Memory per target is one Entry (its machine, the last event, two in-flight tokens, three numbers
+// for the probe rate): no closures, no history arrays, no timer.
 import { EventEmitter } from 'node:events';
 import { discover, type DiscoverOptions, type DiscoverResult } from '../discover/discover.js';
-import { openMethod } from '../discover/methods.js';
-import { PathMtuError, UsageError } from '../errors.js';
+import { methodOrder } from '../discover/methods.js';
+import { interfaceMtu } from '../discover/local-mtu.js';
+import { Engine, defaultEngine, processPool } from '../engine/engine.js';
+import type { Lease } from '../engine/pool.js';
+import type { Job, JobHandle, StepResult } from '../engine/scheduler.js';
+import { PathMtuError, PermissionError, UsageError } from '../errors.js';
 import { METHOD_CHOICES, isMethodChoice, type MethodName } from '../probe/outcome.js';
-import type { Prober, ProbeOutcome } from '../probe/prober.js';
+import type { ProbeOutcome } from '../probe/prober.js';
+import { resolveTarget } from '../sock/resolve.js';
+import { ipFamily } from '../wire/addr.js';
 import type { Family } from '../wire/facts.js';
-import { DEFAULT_INTERVAL_S, DEFAULT_RAISE_S, WatchMachine, type Change, type SearchRequest } from './machine.js';
+import { DEFAULT_INTERVAL_S, DEFAULT_RAISE_S, WatchMachine, type Change, type MachineOptions, type SearchRequest } from './machine.js';
 import type { WatchEvent, WatchOptions, WatchState, WatcherApi } from './types.js';
 
 /** Searches (discover runs) in flight at once, all targets together. */
 export const SEARCH_CONCURRENCY = 32;
 /** Window of WatchState.probesPerSecond. */
 const RATE_WINDOW_MS = 60_000;
-/** A confirmation probe's token is forgotten this long after it was sent (its machine gave up long before). */
-const TOKEN_TTL_MS = 10_000;
 
 /** An error about one watched target (it could not be resolved, a search failed); the others go on. */
 export class WatchTargetError extends PathMtuError {
@@ -34,50 +43,64 @@ export class WatchTargetError extends PathMtuError {
   }
 }
 
-interface Entry {
-  target: string;
-  machine: WatchMachine;
-  address: string | null;
-  family: Family | null;
-  method: MethodName | null;
-  wakeAt: number | null;
-  sinceMs: number | null;
-  lastEvent: WatchEvent | null;
-  changes: number;
-  probesSent: number;
-  /** [performance.now(), probes] of the last minute. */
-  sent: Array<[number, number]>;
+/** One watched target: its machine, what the table shows, and its job on the scheduler. */
+class Entry implements Job {
+  address: string | null = null;
+  family: Family | null = null;
+  method: MethodName | null = null;
+  sinceMs: number | null = null;
+  lastEvent: WatchEvent | null = null;
+  changes = 0;
+  probesSent = 0;
+  /** Probes counted in the current and the previous RATE_WINDOW_MS window (a sliding estimate). */
+  windowStart: number;
+  windowCount = 0;
+  previousCount = 0;
   startedAt: number;
-  search: AbortController | null;
-  removed: boolean;
+  search: AbortController | null = null;
+  removed = false;
+  /** Prober tokens of the round in flight and the machine's token of each: [prober, machine, ...]. */
+  inflight: number[] | null = null;
+  /** The lease the round in flight went out on. */
+  inflightLease: Lease | null = null;
+  handle: JobHandle | null = null;
   /** Last error reported for this target, so it is not repeated at every retry. */
-  lastError?: string;
-}
+  lastError: string | undefined;
 
-interface PendingProbe {
-  entry: Entry;
-  token: number;
-  at: number;
-}
+  constructor(
+    readonly target: string,
+    readonly machine: WatchMachine,
+    readonly owner: Watcher,
+    now: number,
+  ) {
+    this.windowStart = now;
+    this.startedAt = now;
+  }
 
-interface Shared {
-  prober: Prober;
-  pending: Map<number, PendingProbe>;
+  step(now: number): StepResult {
+    return this.owner._step(this, now);
+  }
+
+  fail(err: unknown): void {
+    this.owner._failed(this, err);
+  }
 }
 
 export class Watcher extends EventEmitter implements WatcherApi {
   readonly #options: WatchOptions & { intervalS: number; raiseS: number };
+  readonly #engine: Engine;
+  readonly #machineOptions: MachineOptions;
   readonly #entries = new Map<string, Entry>();
-  readonly #probers = new Map<string, Shared>();
+  /** Held from start() to stop(): `${family}/${method}` -> lease on the pool's shared prober. */
+  readonly #leases = new Map<string, Lease>();
+  /** Per lease: prober token -> the target whose round it belongs to (tokens are per prober). */
+  readonly #routes = new Map<Lease, Map<number, Entry>>();
+  /** Per lease: the one handler its answers come to. */
+  readonly #handlers = new Map<Lease, (token: number, outcome: ProbeOutcome) => void>();
   readonly #queue: Array<{ entry: Entry; request: SearchRequest }> = [];
+  #queueHead = 0;
   readonly #searches = new Set<Promise<void>>();
-  #timer: NodeJS.Timeout | undefined;
-  #timerAt = Infinity;
-  #armQueued = false;
   #started = false;
-  /** ratePps's token bucket (a burst of one second's worth), for the confirmation rounds. */
-  #tokens = 0;
-  #tokensAt = 0;
   #stopped = false;
   #onAbort = (): void => void this.stop();
 
@@ -85,52 +108,73 @@ export class Watcher extends EventEmitter implements WatcherApi {
     super();
     validate(options);
     this.#options = { ...options, intervalS: options.intervalS ?? DEFAULT_INTERVAL_S, raiseS: options.raiseS ?? DEFAULT_RAISE_S };
+    // One engine for the searches and the confirmations: one rate cap for both. A cap of our own
+    // still shares the process's pool of sockets.
+    this.#engine = options.engine ?? (options.ratePps !== undefined ? new Engine({ ratePps: options.ratePps, pool: processPool() }) : defaultEngine());
+    this.#machineOptions = {
+      intervalMs: this.#options.intervalS * 1000,
+      raiseMs: this.#options.raiseS * 1000,
+      ...(options.min !== undefined ? { min: options.min } : {}),
+      ...(options.max !== undefined ? { max: options.max } : {}),
+    };
     this.#setTargetList(targets);
-    this.#tokens = this.#options.ratePps ?? 0;
-    this.#tokensAt = performance.now();
+  }
+
+  /** The engine the searches and confirmations run on. */
+  get engine(): Engine {
+    return this.#engine;
   }
 
   async start(): Promise<void> {
     if (this.#started) return;
     this.#started = true;
     if (this.#options.signal?.aborted) return this.stop();
+    this.#openUpFront();
+    try {
+      this.#options.onSocketsOpen?.();
+    } catch (err) {
+      await this.stop();
+      throw err;
+    }
     this.#options.signal?.addEventListener('abort', this.#onAbort, { once: true });
-    for (const e of this.#entries.values()) this.#pump(e);
+    for (const e of this.#entries.values()) this.#schedule(e);
   }
 
   async stop(): Promise<void> {
+    if (this.#stopped) return;
     this.#stopped = true;
     this.#options.signal?.removeEventListener('abort', this.#onAbort);
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = undefined;
     this.#queue.length = 0;
-    for (const e of this.#entries.values()) e.search?.abort();
+    this.#queueHead = 0;
+    for (const e of this.#entries.values()) {
+      if (e.handle !== null) this.#engine.scheduler.remove(e.handle);
+      e.handle = null;
+      e.search?.abort();
+    }
     await Promise.allSettled([...this.#searches]);
-    for (const s of this.#probers.values()) s.prober.close();
-    this.#probers.clear();
+    for (const lease of this.#leases.values()) lease.release();
+    this.#leases.clear();
+    this.#routes.clear();
+    this.#handlers.clear();
   }
 
   setTargets(targets: string[]): void {
     const keep = new Set(targets.map((t) => t.trim()).filter((t) => t !== ''));
     for (const [name, e] of this.#entries) {
       if (keep.has(name)) continue;
-      e.removed = true;
-      e.search?.abort();
+      this.#drop(e);
       this.#entries.delete(name);
     }
     const added = this.#setTargetList([...keep]);
-    if (this.#started && !this.#stopped) for (const e of added) this.#pump(e);
-    this.#armSoon();
+    if (this.#started && !this.#stopped) for (const e of added) this.#schedule(e);
   }
 
   states(): WatchState[] {
-    const now = performance.now();
-    return [...this.#entries.values()].map((e) => {
+    const now = this.#engine.scheduler.now();
+    const out: WatchState[] = [];
+    for (const e of this.#entries.values()) {
       const m = e.machine;
-      e.sent = e.sent.filter(([at]) => at > now - RATE_WINDOW_MS);
-      const window = Math.max(1000, Math.min(RATE_WINDOW_MS, now - e.startedAt));
-      const recent = e.sent.reduce((n, [, c]) => n + c, 0);
-      return {
+      out.push({
         target: e.target,
         address: e.address,
         family: e.family,
@@ -142,10 +186,11 @@ export class Watcher extends EventEmitter implements WatcherApi {
         lastEvent: e.lastEvent,
         changes: e.changes,
         probesSent: e.probesSent,
-        probesPerSecond: (recent * 1000) / window,
+        probesPerSecond: this.#rate(e, now),
         ...(m.error !== undefined ? { error: m.error } : {}),
-      };
-    });
+      });
+    }
+    return out;
   }
 
   /** Probes sent for every target together since start. */
@@ -159,82 +204,171 @@ export class Watcher extends EventEmitter implements WatcherApi {
 
   #setTargetList(targets: string[]): Entry[] {
     const added: Entry[] = [];
+    const now = this.#engine.scheduler.now();
     for (const raw of targets) {
       const target = raw.trim();
       if (target === '' || this.#entries.has(target)) continue;
-      const machine = new WatchMachine({
-        intervalMs: this.#options.intervalS * 1000,
-        raiseMs: this.#options.raiseS * 1000,
-        ...(this.#options.min !== undefined ? { min: this.#options.min } : {}),
-        ...(this.#options.max !== undefined ? { max: this.#options.max } : {}),
-      });
-      const e: Entry = {
-        target, machine, address: null, family: null, method: null, wakeAt: null, sinceMs: null, lastEvent: null,
-        changes: 0, probesSent: 0, sent: [], startedAt: performance.now(), search: null, removed: false,
-      };
+      const e = new Entry(target, new WatchMachine(this.#machineOptions), this, now);
       this.#entries.set(target, e);
       added.push(e);
     }
     return added;
   }
 
-  /** Poll one target's machine and do what it asks. */
-  #pump(e: Entry): void {
-    if (this.#stopped || e.removed) return;
-    const now = performance.now();
-    const p = e.machine.poll(now);
-    for (const c of p.changes) this.#emitChange(e, c);
-    if (p.probes.length > 0) this.#sendProbes(e, p.probes, now);
-    if (p.search !== null) this.#enqueueSearch(e, p.search);
-    e.wakeAt = p.wakeAt;
-    this.#armSoon();
+  #schedule(e: Entry): void {
+    if (e.handle === null && !e.removed && !this.#stopped) e.handle = this.#engine.scheduler.add(e);
   }
 
-  #sendProbes(e: Entry, probes: Array<{ token: number; size: number }>, now: number): void {
-    let shared: Shared;
+  #wake(e: Entry): void {
+    if (e.handle !== null) this.#engine.scheduler.wake(e.handle);
+  }
+
+  #drop(e: Entry): void {
+    e.removed = true;
+    e.search?.abort();
+    if (e.handle !== null) this.#engine.scheduler.remove(e.handle);
+    e.handle = null;
+    this.#forgetRound(e);
+  }
+
+  /**
+   * Lease the prober of every (family, method) the targets may need, before the first probe: the
+   * method asked for (under auto, every permitted one, as discover opens them), for each family
+   * the targets are in (both for names, unless a family was asked for). A method this process may
+   * not open is left out here; a search that needs it reports that.
+   */
+  #openUpFront(): void {
+    const o = this.#options;
+    const families = new Set<Family>();
+    for (const t of this.#entries.keys()) {
+      const literal = ipFamily(t.replace(/^\[(.*)\]$/, '$1').replace(/%.*$/, ''));
+      if (o.family !== undefined) families.add(o.family);
+      else if (literal === 4 || literal === 6) families.add(literal);
+      else {
+        families.add(4);
+        families.add(6);
+      }
+    }
+    for (const family of families) {
+      const methods = o.method === undefined || o.method === 'auto' ? methodOrder(family) : [o.method];
+      for (const method of methods) {
+        // icmp-dgram sends the same echo requests as icmp (discover skips it when icmp is open).
+        if (method === 'icmp-dgram' && this.#leases.has(`${family}/icmp`)) continue;
+        try {
+          this.#lease(family, method);
+        } catch (err) {
+          if (!(err instanceof PermissionError) && methods.length === 1 && this.listenerCount('error') > 0) this.emit('error', err);
+        }
+      }
+    }
+  }
+
+  #lease(family: Family, method: MethodName): Lease {
+    const key = `${family}/${method}`;
+    const held = this.#leases.get(key);
+    if (held !== undefined && !held.released) return held;
+    const port = this.#options.port;
+    const lease = this.#engine.pool.acquire({ method, family, ...(port !== undefined ? { port } : {}) });
+    lease.onError = (err) => {
+      // The socket failed: every target on it loses this round; the next one leases a fresh socket.
+      if (this.#leases.get(key) === lease) this.#leases.delete(key);
+      this.#routes.delete(lease);
+      this.#handlers.delete(lease);
+      lease.release();
+      if (this.listenerCount('error') > 0) this.emit('error', err);
+    };
+    const routes = new Map<number, Entry>();
+    this.#leases.set(key, lease);
+    this.#routes.set(lease, routes);
+    this.#handlers.set(lease, (token, outcome) => this.#outcome(lease, routes, token, outcome));
+    return lease;
+  }
+
+  /** The scheduler runs a target's job: poll its machine and do what it asks. @internal */
+  _step(e: Entry, now: number): StepResult {
+    if (this.#stopped || e.removed) return { sent: 0, wakeAt: null };
+    // At the raise timer the interface MTU is read again: it may have grown since the last search.
+    if (e.address !== null && e.family !== null && e.machine.raiseDue(now)) {
+      try {
+        e.machine.localMtu = interfaceMtu(e.address, e.family);
+      } catch {
+        // no route now: the search finds out and says so
+      }
+    }
+    const p = e.machine.poll(now);
+    for (const c of p.changes) this.#emitChange(e, c);
+    const sent = p.probes.length > 0 ? this.#sendProbes(e, p.probes, now) : 0;
+    if (p.search !== null) {
+      this.#forgetRound(e);
+      this.#enqueueSearch(e, p.search);
+    }
+    // -Infinity: act at once (on the scheduler's next turn, never inside this step).
+    return { sent, wakeAt: p.wakeAt === null ? null : Math.max(p.wakeAt, now) };
+  }
+
+  /** A step threw (a bug, not a network condition): the target is reported and rescheduled. @internal */
+  _failed(e: Entry, err: unknown): void {
+    e.handle = null;
+    this.#report(e, err);
+    if (!this.#stopped && !e.removed) {
+      e.machine.searchFailed(err instanceof Error ? err : new Error(String(err)), this.#engine.scheduler.now());
+      this.#schedule(e);
+    }
+  }
+
+  #sendProbes(e: Entry, probes: Array<{ token: number; size: number }>, now: number): number {
+    this.#forgetRound(e);
+    let lease: Lease;
     try {
-      shared = this.#shared(e.family!, e.method!);
+      lease = this.#lease(e.family!, e.method!);
     } catch (err) {
       this.#report(e, err);
-      return; // the machine declares them lost; a permission that never comes makes the target look down
+      return 0; // the machine declares them lost; a permission that never comes makes the target look down
     }
+    const routes = this.#routes.get(lease)!;
+    const onOutcome = this.#handlers.get(lease)!;
+    const inflight: number[] = [];
     for (const probe of probes) {
-      const size = Math.max(probe.size, shared.prober.minSize);
+      const size = Math.max(probe.size, lease.prober.minSize);
       try {
-        const t = shared.prober.send(e.address!, size);
-        shared.pending.set(t, { entry: e, token: probe.token, at: now });
-        this.#count(e, 1, now);
-        this.#tokens--;
+        const t = lease.send(e.address!, size, {}, onOutcome);
+        routes.set(t, e);
+        inflight.push(t, probe.token);
       } catch (err) {
         this.#report(e, err);
       }
     }
+    e.inflight = inflight;
+    e.inflightLease = lease;
+    this.#count(e, inflight.length / 2, now);
+    return inflight.length / 2;
   }
 
-  #shared(family: Family, method: MethodName): Shared {
-    const key = `${family}/${method}`;
-    let s = this.#probers.get(key);
-    if (s !== undefined) return s;
-    const prober = openMethod(method, family, this.#options.port !== undefined ? { port: this.#options.port } : {});
-    const pending = new Map<number, PendingProbe>();
-    s = { prober, pending };
-    prober.on('outcome', (token: number, outcome: ProbeOutcome) => {
-      const p = pending.get(token);
-      if (p === undefined) return;
-      // A delivery may follow an error for the same probe; keep the token until it is old.
-      if (outcome.kind === 'delivered') pending.delete(token);
-      if ((outcome.kind === 'tooBig' || outcome.kind === 'unreachable') && outcome.unproven !== undefined) {
-        prober.disregard(outcome, `unproven ${outcome.kind}: ${outcome.unproven}`);
-      }
-      if (p.entry.removed) return;
-      p.entry.machine.outcome(p.token, outcome, performance.now());
-      this.#pump(p.entry);
-    });
-    prober.on('error', (err) => {
-      if (this.listenerCount('error') > 0) this.emit('error', err);
-    });
-    this.#probers.set(key, s);
-    return s;
+  /** The round's answers are no longer routed (a new round, a search, the target removed). */
+  #forgetRound(e: Entry): void {
+    const lease = e.inflightLease;
+    const inflight = e.inflight;
+    e.inflight = null;
+    e.inflightLease = null;
+    if (lease === null || inflight === null) return;
+    const routes = this.#routes.get(lease);
+    for (let i = 0; i < inflight.length; i += 2) {
+      routes?.delete(inflight[i]!);
+      if (!lease.released) lease.forget([inflight[i]!]);
+    }
+  }
+
+  /** An answer to a round's probe (the pool routed it to this lease by token; `routes` names the target). */
+  #outcome(lease: Lease, routes: Map<number, Entry>, token: number, outcome: ProbeOutcome): void {
+    const e = routes.get(token);
+    if (e === undefined || e.removed || e.inflightLease !== lease || e.inflight === null) return;
+    const i = e.inflight.indexOf(token);
+    if (i < 0 || i % 2 !== 0) return;
+    if ((outcome.kind === 'tooBig' || outcome.kind === 'unreachable') && outcome.unproven !== undefined) {
+      lease.prober.disregard(outcome, `unproven ${outcome.kind}: ${outcome.unproven}`);
+    }
+    e.machine.outcome(e.inflight[i + 1]!, outcome, this.#engine.scheduler.now());
+    this.#wake(e);
   }
 
   #enqueueSearch(e: Entry, request: SearchRequest): void {
@@ -243,8 +377,8 @@ export class Watcher extends EventEmitter implements WatcherApi {
   }
 
   #drainQueue(): void {
-    while (!this.#stopped && this.#searches.size < SEARCH_CONCURRENCY && this.#queue.length > 0) {
-      const { entry, request } = this.#queue.shift()!;
+    while (!this.#stopped && this.#searches.size < SEARCH_CONCURRENCY && this.#queueHead < this.#queue.length) {
+      const { entry, request } = this.#queue[this.#queueHead++]!;
       if (entry.removed) continue;
       const run = this.#runSearch(entry, request).finally(() => {
         this.#searches.delete(run);
@@ -252,18 +386,36 @@ export class Watcher extends EventEmitter implements WatcherApi {
       });
       this.#searches.add(run);
     }
+    if (this.#queueHead === this.#queue.length) {
+      this.#queue.length = 0;
+      this.#queueHead = 0;
+    }
   }
 
   async #runSearch(e: Entry, request: SearchRequest): Promise<void> {
     const ac = new AbortController();
     e.search = ac;
     const o = this.#options;
-    // The first search resolves the name and picks the method; later ones keep both.
+    // The first search resolves the name and picks the method; later ones keep both. At the raise
+    // timer a name is resolved again: its address may have changed (then the whole range is searched).
     const first = e.address === null;
-    const min = request.min ?? o.min;
+    let address = e.address;
+    let min = request.min ?? o.min;
+    try {
+      if (!first && request.purpose === 'up' && ipFamily(e.target) === 0) {
+        const r = await resolveTarget(e.target, e.family!);
+        if (r.address !== e.address) {
+          address = r.address;
+          min = o.min;
+        }
+      }
+    } catch (err) {
+      return this.#searchFailed(e, err);
+    }
     const max = request.max ?? o.max;
     const opts: DiscoverOptions = {
       signal: ac.signal,
+      engine: this.#engine,
       ...(first ? (o.method !== undefined ? { method: o.method } : {}) : { method: e.method! }),
       ...(first ? (o.family !== undefined ? { family: o.family } : {}) : { family: e.family! }),
       ...(min !== undefined ? { min } : {}),
@@ -272,17 +424,12 @@ export class Watcher extends EventEmitter implements WatcherApi {
     };
     let result: DiscoverResult;
     try {
-      result = await discover(first ? e.target : e.address!, opts);
+      result = await discover(first ? e.target : address!, opts);
     } catch (err) {
-      e.search = null;
-      if (this.#stopped || e.removed) return;
-      e.machine.searchFailed(err instanceof Error ? err : new Error(String(err)), performance.now());
-      this.#report(e, err);
-      this.#pump(e);
-      return;
+      return this.#searchFailed(e, err);
     }
     e.search = null;
-    this.#count(e, result.probes, performance.now());
+    this.#count(e, result.probes, this.#engine.scheduler.now());
     if (this.#stopped || e.removed || result.aborted) return;
     e.address = result.address;
     e.family = result.family;
@@ -300,14 +447,24 @@ export class Watcher extends EventEmitter implements WatcherApi {
         ...(result.blackHoleAbove !== undefined ? { blackHoleAbove: result.blackHoleAbove } : {}),
         ...(result.reason !== undefined ? { reason: result.reason } : {}),
       },
-      performance.now(),
+      this.#engine.scheduler.now(),
     );
-    this.#pump(e);
+    this.#wake(e);
+  }
+
+  #searchFailed(e: Entry, err: unknown): void {
+    e.search = null;
+    if (this.#stopped || e.removed) return;
+    e.machine.searchFailed(err instanceof Error ? err : new Error(String(err)), this.#engine.scheduler.now());
+    this.#report(e, err);
+    this.#wake(e);
   }
 
   #emitChange(e: Entry, c: Change): void {
+    // The machine's clock is the scheduler's; the event's time is the wall clock at that moment.
+    const wall = Date.now() - (this.#engine.scheduler.now() - c.atMs);
     const ev: WatchEvent = {
-      time: new Date(performance.timeOrigin + c.atMs).toISOString(),
+      time: new Date(wall).toISOString(),
       target: e.target,
       address: e.address ?? e.target,
       family: e.family ?? 4,
@@ -321,7 +478,7 @@ export class Watcher extends EventEmitter implements WatcherApi {
     };
     e.lastEvent = ev;
     e.changes++;
-    e.sinceMs = performance.timeOrigin + c.atMs;
+    e.sinceMs = wall;
     this.emit('change', ev);
   }
 
@@ -332,60 +489,30 @@ export class Watcher extends EventEmitter implements WatcherApi {
     if (this.listenerCount('error') > 0) this.emit('error', new WatchTargetError(e.target, err));
   }
 
+  /** Move the rate window on: the current window becomes the previous one (or both empty). */
+  #roll(e: Entry, now: number): void {
+    const windows = Math.floor((now - e.windowStart) / RATE_WINDOW_MS);
+    if (windows <= 0) return;
+    e.previousCount = windows === 1 ? e.windowCount : 0;
+    e.windowCount = 0;
+    e.windowStart += windows * RATE_WINDOW_MS;
+  }
+
   #count(e: Entry, n: number, now: number): void {
     if (n <= 0) return;
     e.probesSent += n;
-    e.sent.push([now, n]);
-    if (e.sent.length > 256) e.sent = e.sent.filter(([at]) => at > now - RATE_WINDOW_MS);
+    this.#roll(e, now);
+    e.windowCount += n;
   }
 
-  /** Refill the bucket up to one second's worth; true when it holds `n` tokens. */
-  #tokensFor(n: number, now: number, rate: number): boolean {
-    this.#tokens = Math.min(Math.max(2, rate), this.#tokens + ((now - this.#tokensAt) / 1000) * rate);
-    this.#tokensAt = now;
-    return this.#tokens >= n;
-  }
-
-  /** Re-arm the one timer after the current burst of work (many pumps coalesce into one scan). */
-  #armSoon(): void {
-    if (this.#armQueued || this.#stopped || !this.#started) return;
-    this.#armQueued = true;
-    queueMicrotask(() => {
-      this.#armQueued = false;
-      this.#arm();
-    });
-  }
-
-  #arm(): void {
-    if (this.#stopped) return;
-    let at = Infinity;
-    for (const e of this.#entries.values()) if (e.wakeAt !== null && e.wakeAt < at) at = e.wakeAt;
-    if (at === this.#timerAt && this.#timer !== undefined) return;
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = undefined;
-    this.#timerAt = at;
-    if (at === Infinity) return;
-    this.#timer = setTimeout(() => this.#tick(), Math.max(0, Math.ceil(at - performance.now())));
-  }
-
-  #tick(): void {
-    this.#timer = undefined;
-    this.#timerAt = Infinity;
-    const now = performance.now();
-    const rate = this.#options.ratePps;
-    for (const e of this.#entries.values()) {
-      if (e.wakeAt === null || e.wakeAt > now) continue;
-      // The global cap: a due round waits until the bucket holds its two probes.
-      if (rate !== undefined && !this.#tokensFor(2, now, rate)) {
-        e.wakeAt = now + (2 - this.#tokens) * (1000 / rate);
-        continue;
-      }
-      this.#pump(e);
-    }
-    for (const s of this.#probers.values()) {
-      for (const [t, p] of s.pending) if (p.at < now - TOKEN_TTL_MS) s.pending.delete(t);
-    }
-    this.#arm();
+  /** Probes per second over the last minute: the current window plus the previous one's overlap. */
+  #rate(e: Entry, now: number): number {
+    this.#roll(e, now);
+    const into = now - e.windowStart;
+    const age = now - e.startedAt;
+    if (age < RATE_WINDOW_MS) return (e.windowCount * 1000) / Math.max(1000, age);
+    const recent = e.windowCount + e.previousCount * (1 - into / RATE_WINDOW_MS);
+    return (recent * 1000) / RATE_WINDOW_MS;
   }
 }
 
@@ -407,4 +534,5 @@ function validate(o: WatchOptions): void {
   intIn('ratePps', o.ratePps, 1, 10_000_000);
   if (o.family !== undefined && o.family !== 4 && o.family !== 6) throw new UsageError((n) => `${n('family')} must be 4 or 6, got ${String(o.family)}`);
   if (o.method !== undefined && !isMethodChoice(o.method)) throw new UsageError((n) => `unknown ${n('method', `'${o.method}'`)} (choose from ${METHOD_CHOICES.join(', ')})`);
+  if (o.engine !== undefined && o.ratePps !== undefined) throw new UsageError((n) => `${n('ratePps')} is the engine's when an ${n('engine')} is given: set it there`);
 }

@@ -45,6 +45,26 @@ for (const family of [4, 6] as Family[]) {
     assert.equal(s.result.exact, true);
   });
 
+  test(`IPv${family}: this host's interface MTU lowered is a 'local-mtu' change at the next round; raised again, the raise timer finds it`, () => {
+    const model = path(family, [hop(1500), hop(1500), hop(1500)]);
+    const raiseMs = 120 * S;
+    const r = simulateWatch(model, { intervalMs: 10 * S, raiseMs }, 300 * S, [
+      { atMs: 35 * S, apply: (m) => (m.localMtu = 1400) },
+      { atMs: 60 * S, apply: (m) => (m.localMtu = 1500) },
+    ]);
+    assert.equal(r.changes.length, 3, show(r.changes));
+    const [, down, up] = r.changes;
+    assert.deepEqual([down.reason, down.pmtu, down.previous, down.blackHole, down.detail], ['local-mtu', 1400, 1500, false, 'local interface MTU 1400']);
+    assert.equal(down.ptbFrom, undefined);
+    assert.ok(down.atMs > 35 * S && down.atMs <= 45 * S + 1000, `seen at ${down.atMs} ms`);
+    // The local stack refused the PMTU-sized probe: one round, no waiting for MAX_PROBES losses.
+    const s = r.searches.find((x) => x.request.purpose === 'down')!;
+    assert.deepEqual(s.request.trigger, { kind: 'local', mtu: 1400 });
+    // The machine learnt 1400 as the interface MTU; the raise timer reads it again and goes up.
+    assert.deepEqual([up.reason, up.pmtu, up.previous], ['raise', 1500, 1400]);
+    assert.ok(up.atMs >= down.atMs + raiseMs && up.atMs <= down.atMs + raiseMs + 10 * S, `raised at ${up.atMs} ms`);
+  });
+
   test(`IPv${family}: raised again, the raise timer's search finds it ('raise'), not before the timer`, () => {
     const model = path(family, [hop(1500), hop(1400), hop(1500)]);
     const raiseMs = 120 * S;
