@@ -3,18 +3,21 @@
 // again (reason raise, after the shortened raise timer), and a router that starts dropping its
 // PTBs as its link narrows (reason black-hole, the exact new PMTU, found by a search).
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { labTest } from '../../src/lab/testing.js';
 import type { Lab } from '../../src/lab/lab.js';
 import { Watcher } from '../../src/watch/watcher.js';
 import type { WatchEvent } from '../../src/watch/types.js';
 import type { Family } from '../../src/wire/facts.js';
+import { ensureBundle } from '../bin/build.js';
+import { NOBODY } from '../unprivileged.js';
 
 const families: Family[] = [4, 6];
 const INTERVAL_S = 2;
 const RAISE_S = 4;
 const bin = fileURLToPath(new URL('../../bin/pathmtu.js', import.meta.url));
+ensureBundle(); // the binary runs the bundle
 
 /** Set both ends of link 2 (r2 -> r3) to `mtu`; returns when the kernel has it. */
 async function setLink2Mtu(lab: Lab, mtu: number): Promise<void> {
@@ -92,7 +95,7 @@ async function watching(lab: Lab, body: (events: Events, w: Watcher) => Promise<
 const server = (lab: Lab, f: Family): string => (f === 4 ? lab.server.v4 : lab.server.v6);
 
 labTest(
-  'watch, v4 and v6: a link lowered mid-run is reported within 2 intervals (ptb, exact), raised again after the raise timer',
+  'watch, v4 and v6: a link lowered mid-run is reported within 2 intervals (ptb, exact), raised again after the raise timer; this host\'s interface lowered is local-mtu',
   { routers: [{}, {}, {}] },
   async (lab) => {
     await watching(lab, async (events, w) => {
@@ -124,6 +127,18 @@ labTest(
       }
       // Steady state between changes: a confirmation round (2 probes) per interval and target.
       for (const s of w.states()) assert.ok(s.probesPerSecond < 10, JSON.stringify(s));
+      // This host's own interface narrows: the local stack refuses the PMTU-sized probe, and the
+      // change is this host's, not a router's (reason local-mtu), with the exact new PMTU.
+      const dev = (await lab.exec('client', ['ip', '-o', 'link', 'show'])).stdout.split('\n').map((l) => l.split(':')[1]?.trim().split('@')[0]).find((d) => d !== undefined && d !== '' && d !== 'lo');
+      assert.ok(dev, 'the client has an interface');
+      const narrowed = performance.now();
+      const r = await lab.exec('client', ['ip', 'link', 'set', 'dev', dev, 'mtu', '1300']);
+      assert.equal(r.code, 0, r.stderr);
+      for (const f of families) {
+        const e = await events.until((x) => x.address === server(lab, f) && x.at >= narrowed, 2 * INTERVAL_S * 1000 + 2000, `IPv${f} local change`);
+        assert.deepEqual([e.reason, e.pmtu, e.previous, e.blackHole, e.detail, e.ptbFrom], ['local-mtu', 1300, 1500, false, 'local interface MTU 1300', undefined], JSON.stringify(e));
+        assert.ok(e.at - narrowed <= 2 * INTERVAL_S * 1000, `IPv${f}: seen ${Math.round(e.at - narrowed)} ms after the change`);
+      }
     });
   },
   { timeout: 60_000 },
@@ -169,10 +184,14 @@ labTest(
 );
 
 labTest(
-  'pathmtu watch --json in a child process: NDJSON events for v4 and v6, a lowered link, Ctrl-C ends it with 0',
+  'pathmtu watch --json under sudo in a child process: root only to open the sockets, then NDJSON events for v4 and v6 as SUDO_UID, a lowered link, Ctrl-C ends it with 0',
   { routers: [{}, {}] },
   async (lab) => {
-    const child = lab.spawn('client', [process.execPath, bin, 'watch', '--json', '-m', 'icmp', '--interval', '0.5', lab.server.v4, lab.server.v6], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // Started as root through sudo (SUDO_UID/SUDO_GID name nobody): the raw sockets are opened up
+    // front, root is given up, and every later search and round goes through those sockets.
+    const env: NodeJS.ProcessEnv = { ...process.env, SUDO_UID: String(NOBODY), SUDO_GID: String(NOBODY), SUDO_USER: 'nobody' };
+    delete env.SUDO_COMMAND;
+    const child = lab.spawn('client', [process.execPath, bin, 'watch', '--json', '-m', 'icmp', '--interval', '0.5', lab.server.v4, lab.server.v6], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
@@ -186,8 +205,11 @@ labTest(
         await new Promise((r) => setTimeout(r, 50));
       }
     };
+    let status: Record<string, string>;
     try {
       await waitFor(2, 'initial events');
+      // The kernel's view of the process while it watches.
+      status = Object.fromEntries(readFileSync(`/proc/${child.pid}/status`, 'utf8').split('\n').map((l) => l.split(':\t') as [string, string]));
       const r = await lab.exec('r1', ['ip', 'link', 'set', 'dev', 'eth1', 'mtu', '1420']);
       assert.equal(r.code, 0, r.stderr);
       await waitFor(4, 'ptb events');
@@ -196,6 +218,8 @@ labTest(
     }
     assert.equal(await exited, 0, err);
     assert.equal(err, '');
+    const ids = [NOBODY, NOBODY, NOBODY, NOBODY].join('\t');
+    assert.deepEqual([status.Uid, status.Gid, status.Groups?.trim(), status.CapEff], [ids, ids, '', '0000000000000000'], 'real, effective, saved, fs ids: nobody, no capability');
     const evs = lines();
     for (const e of evs) {
       for (const k of ['time', 'target', 'address', 'family', 'method', 'pmtu', 'previous', 'reason', 'blackHole', 'detail']) assert.ok(k in e, `${k} in ${JSON.stringify(e)}`);

@@ -7,6 +7,7 @@ import type { WatchEvent, WatchOptions, WatchState } from '../../watch/types.js'
 import { FAMILY_FLAGS, familyFlags, hostWithoutPort, parseInteger, parseSeconds } from '../args.js';
 import { EXIT_FAIL, EXIT_OK, type Command, type Io, type ParseArgsOptionsConfig } from '../command.js';
 import { readTargetsFile } from '../targets-file.js';
+import { sudoDrop } from '../../sock/privileges.js';
 
 const help = `pathmtu watch — keep path MTUs true over time and report every change
 
@@ -26,8 +27,12 @@ after RFC 8899's timers:
 At the defaults this costs about 2 probes per target per minute, plus a search every 10 minutes.
 
 Each change is one event: when a target's PMTU is first known, lowered (reason ptb: a router said
-so; black-hole: probes above it vanish and no router says why), raised (raise), or the target goes
-unreachable or comes back (unreachable, reachable).
+so; black-hole: probes above it vanish and no router says why; local-mtu: this host's own interface
+MTU dropped), raised (raise), or the target goes unreachable or comes back (unreachable, reachable).
+
+Run through sudo, it opens the sockets of every method (and family) the targets may need as root,
+then gives up root for the user who ran sudo (SUDO_UID/SUDO_GID) before the first probe, as
+discover does: every search and confirmation after that goes through those sockets.
 
 Options:
   -f, --file FILE      targets from FILE, one or more per line ('#' comments; '-' for stdin)
@@ -50,7 +55,7 @@ the last minute) redrawn in place, with the latest events below it. Otherwise (a
   2026-11-30T15:47:12Z 198.18.2.2  1500 → 1400  PTB 1400 from 198.18.0.2
   2026-11-30T15:58:40Z 198.18.2.2  1400 → 1500  raise to 1500 succeeded
 JSON fields: time, target, address, family, method, pmtu (null when unknown), previous (null for a
-target's first event), reason (initial, ptb, black-hole, raise, unreachable, reachable),
+target's first event), reason (initial, ptb, black-hole, local-mtu, raise, unreachable, reachable),
 blackHole, ptbFrom (reason ptb), detail. A target that cannot be watched (unknown host, no
 permission) is reported on stderr and retried at every interval.
 
@@ -102,9 +107,11 @@ async function run(argv: string[], io: Io): Promise<number> {
   if (min !== undefined && max !== undefined && max < min) throw new UsageError(`--max ${max} is below --min ${min}`);
 
   const stop = new AbortController();
+  const sudo = sudoDrop(io.env); // through sudo: give up root once the sockets are open
   const opts: WatchOptions = {
     method,
     signal: stop.signal,
+    ...sudo.hook,
     ...(family !== undefined ? { family } : {}),
     ...(intervalS !== undefined ? { intervalS } : {}),
     ...(raiseS !== undefined ? { raiseS } : {}),
