@@ -46,6 +46,8 @@ export interface InFlight {
 
 /** Bytes of the per-probe nonce: token (u32) + random (u32). */
 export const NONCE_LENGTH = 8;
+/** A prober cuts its nonces from slabs of its own, 1,024 nonces each. */
+const NONCE_SLAB_BYTES = 8192;
 
 /** Why a quote carrying `carried` of the nonce's bytes proves nothing, or undefined when it carries all. */
 export function unprovenQuote(carried: number): string | undefined {
@@ -77,6 +79,8 @@ export abstract class Prober extends EventEmitter<ProberEvents> {
   /** Remembered probes by (key, destination): an answer finds its candidates in O(1), not by a scan. */
   readonly #byKey = new Map<string, InFlight[]>();
   #nextToken = 1;
+  #slab = Buffer.alloc(0);
+  #slabUsed = 0;
   protected readonly salt = randomUint32();
 
   constructor(family: Family) {
@@ -144,8 +148,14 @@ export abstract class Prober extends EventEmitter<ProberEvents> {
 
   protected register(destination: string, size: number, ttl: number | undefined, key: number): InFlight {
     const token = this.#nextToken++;
-    // From Node's shared pool (both words are written below): one small object per probe remembered.
-    const nonce = Buffer.allocUnsafe(8);
+    // Cut from a slab of this prober's own (both words are written below). Not from Node's shared
+    // pool: there each remembered nonce pins an 8 KB slab shared with the process's other small
+    // Buffers (probe packets among them); 2,000 watched targets pinned 3,263 slabs, 26 MB.
+    if (this.#slabUsed + NONCE_LENGTH > this.#slab.length) {
+      this.#slab = Buffer.allocUnsafeSlow(NONCE_SLAB_BYTES);
+      this.#slabUsed = 0;
+    }
+    const nonce = this.#slab.subarray(this.#slabUsed, (this.#slabUsed += NONCE_LENGTH));
     nonce.writeUInt32BE(token >>> 0, 0);
     nonce.writeUInt32BE((this.salt ^ Math.imul(token, 0x9e3779b1)) >>> 0, 4);
     const p: InFlight = { token, destination, size, ttl, nonce, sentAt: process.hrtime.bigint(), key, answered: false };
