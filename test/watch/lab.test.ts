@@ -51,7 +51,7 @@ class Events {
     this.all.push({ ...e, at: performance.now() });
     for (const w of this.waiters.splice(0)) w();
   }
-  async until(pred: (e: WatchEvent) => boolean, ms: number, what: string): Promise<WatchEvent & { at: number }> {
+  async until(pred: (e: WatchEvent & { at: number }) => boolean, ms: number, what: string): Promise<WatchEvent & { at: number }> {
     const deadline = performance.now() + ms;
     for (;;) {
       const found = this.all.find(pred);
