@@ -88,6 +88,11 @@ export interface MachineOptions {
   /** The user's bounds (min/max of every search); undefined: the family's floor, the interface MTU. */
   min?: number;
   max?: number;
+  /**
+   * Ask for the raise timer's search even when the PMTU is already the largest size this host can
+   * send (a target given by name: the search is when its name is resolved again).
+   */
+  searchAtRaise?: boolean;
 }
 
 export interface Poll {
@@ -202,7 +207,17 @@ export class WatchMachine {
     }
   }
 
+  /**
+   * The target's name resolves to another address now: the search about to run is on that address,
+   * and its result is told as one 'address' change (whatever its PMTU), with these words first.
+   */
+  addressChanged(detail: string): void {
+    this.moved = detail;
+  }
+
   searchDone(result: SearchOutcome, now: number): void {
+    const moved = this.moved;
+    this.moved = undefined;
     this.searching = false;
     this.error = undefined;
     this.family = result.family;
@@ -230,6 +245,11 @@ export class WatchMachine {
     this.phase = 'confirming';
     this.nextConfirmAt = now + this.opts.intervalMs;
     this.raiseAt = now + this.opts.raiseMs;
+    if (moved !== undefined) {
+      this.set(pmtu, result.blackHole);
+      this.emit(now, 'address', before, `${moved}; path MTU ${pmtu}${result.blackHole ? `, black hole above ${pmtu}` : ''}`);
+      return;
+    }
     if (purpose === 'initial' && before === null) {
       this.set(pmtu, result.blackHole);
       this.emit(now, 'initial', null, initialDetail(result), result.blackHole ? {} : firstPtb(result, pmtu));
@@ -271,6 +291,7 @@ export class WatchMachine {
 
   /** The search could not run (name no longer resolves, a socket error...). Retried at the interval. */
   searchFailed(err: Error, now: number): void {
+    this.moved = undefined;
     this.searching = false;
     this.error = err.message;
     if (this.pmtu !== null) {
@@ -288,6 +309,8 @@ export class WatchMachine {
   // ---------------------------------------------------------------------------------------------
 
   private lastPurpose: SearchPurpose = 'initial';
+  /** Set by addressChanged() for the search that runs next. */
+  private moved: string | undefined;
   private lastTrigger: Trigger | undefined;
 
   private askSearch(s: SearchRequest): void {
@@ -350,7 +373,8 @@ export class WatchMachine {
     }
     if (this.pendingSearch !== null) return;
     if (this.phase === 'confirming' && now >= this.raiseAt && this.round === null) {
-      if (this.pmtu !== null && this.pmtu < this.ceiling()) {
+      // A name's search is asked for even at the ceiling: its caller resolves it again there.
+      if (this.pmtu !== null && (this.pmtu < this.ceiling() || this.opts.searchAtRaise === true)) {
         this.askSearch({ purpose: 'up', min: this.pmtu });
         return;
       }

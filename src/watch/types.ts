@@ -43,6 +43,7 @@ export type WatchReason =
   | 'black-hole' // PMTU-sized probes vanished without an ICMP error: searched down
   | 'local-mtu' // this host's own interface MTU dropped below the PMTU (the local stack refused the size)
   | 'raise' // the raise timer's search found a larger PMTU
+  | 'address' // the target's name resolves to another address now (at a raise timer): pmtu is the new address's
   | 'unreachable' // the target stopped answering anything (or a router says unreachable)
   | 'reachable'; // it answers again
 

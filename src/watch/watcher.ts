@@ -90,6 +90,8 @@ export class Watcher extends EventEmitter implements WatcherApi {
   readonly #options: WatchOptions & { intervalS: number; raiseS: number };
   readonly #engine: Engine;
   readonly #machineOptions: MachineOptions;
+  /** The same, for targets given by name (resolved again at each raise timer). */
+  readonly #nameMachineOptions: MachineOptions;
   readonly #entries = new Map<string, Entry>();
   /** Held from start() to stop(): `${family}/${method}` -> lease on the pool's shared prober. */
   readonly #leases = new Map<string, Lease>();
@@ -117,6 +119,7 @@ export class Watcher extends EventEmitter implements WatcherApi {
       ...(options.min !== undefined ? { min: options.min } : {}),
       ...(options.max !== undefined ? { max: options.max } : {}),
     };
+    this.#nameMachineOptions = { ...this.#machineOptions, searchAtRaise: true };
     this.#setTargetList(targets);
   }
 
@@ -208,7 +211,7 @@ export class Watcher extends EventEmitter implements WatcherApi {
     for (const raw of targets) {
       const target = raw.trim();
       if (target === '' || this.#entries.has(target)) continue;
-      const e = new Entry(target, new WatchMachine(this.#machineOptions), this, now);
+      const e = new Entry(target, new WatchMachine(isName(target) ? this.#nameMachineOptions : this.#machineOptions), this, now);
       this.#entries.set(target, e);
       added.push(e);
     }
@@ -241,7 +244,7 @@ export class Watcher extends EventEmitter implements WatcherApi {
     const o = this.#options;
     const families = new Set<Family>();
     for (const t of this.#entries.keys()) {
-      const literal = ipFamily(t.replace(/^\[(.*)\]$/, '$1').replace(/%.*$/, ''));
+      const literal = isName(t) ? 0 : ipFamily(t.replace(/^\[(.*)\]$/, '$1').replace(/%.*$/, ''));
       if (o.family !== undefined) families.add(o.family);
       else if (literal === 4 || literal === 6) families.add(literal);
       else {
@@ -402,9 +405,10 @@ export class Watcher extends EventEmitter implements WatcherApi {
     let address = e.address;
     let min = request.min ?? o.min;
     try {
-      if (!first && request.purpose === 'up' && ipFamily(e.target) === 0) {
+      if (!first && request.purpose === 'up' && isName(e.target)) {
         const r = await resolveTarget(e.target, e.family!);
         if (r.address !== e.address) {
+          e.machine.addressChanged(`${e.target} is now ${r.address} (was ${e.address})`);
           address = r.address;
           min = o.min;
         }
@@ -514,6 +518,11 @@ export class Watcher extends EventEmitter implements WatcherApi {
     const recent = e.windowCount + e.previousCount * (1 - into / RATE_WINDOW_MS);
     return (recent * 1000) / RATE_WINDOW_MS;
   }
+}
+
+/** A target given by name, not an address literal. */
+function isName(target: string): boolean {
+  return ipFamily(target.replace(/^\[(.*)\]$/, '$1').replace(/%.*$/, '')) === 0;
 }
 
 function validate(o: WatchOptions): void {

@@ -1,7 +1,7 @@
 // pathmtu watch's rendering and arguments: event lines, the live table (redrawn in place on a
 // terminal, here a fake one watching loopback), target files, and usage errors (exit 2, one line).
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -92,4 +92,44 @@ test('on a terminal: the live table is drawn, redrawn in place, and Ctrl-C ends 
   assert.match(out, /Z 127\.0\.0\.1 {2}65535 {2}path MTU 65535/, 'the event shown below the table');
   assert.match(out, /\x1b\[\?25h$/, 'cursor shown again at the end');
   assert.ok(out.split('\n').every((l) => l.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').length <= 99), 'lines fit the terminal');
+});
+
+test('a name is resolved again at the raise timer: its new address is one \'address\' event, and watched from then on', async (t) => {
+  if (process.getuid?.() !== 0) return t.skip('needs root for a network and mount namespace of its own (unshare)');
+  // A throwaway network namespace (loopback only) whose /etc/hosts is a file of ours: the name
+  // first means 127.0.0.2, then 127.0.0.3 (both on lo: path MTU 65535).
+  const hosts = join(dir, 'hosts');
+  writeFileSync(hosts, '127.0.0.2 watched.test\n');
+  const script = [
+    'set -e',
+    'ip link set lo up',
+    'mount --bind "$HOSTS" /etc/hosts',
+    'exec "$NODE" "$BIN" watch --json -m icmp -4 --interval 0.2 --raise 1 watched.test',
+  ].join('; ');
+  const child = spawn('unshare', ['--net', '--mount', 'sh', '-c', script], { env: { ...process.env, HOSTS: hosts, NODE: process.execPath, BIN: bin }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const events = (): Array<Record<string, unknown>> => out.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
+  const waitFor = async (n: number, what: string): Promise<void> => {
+    const until = Date.now() + 15_000;
+    while (events().length < n) {
+      if (Date.now() > until) throw new Error(`${what}: ${out} ${err}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  try {
+    await waitFor(1, 'first event');
+    writeFileSync(hosts, '127.0.0.3 watched.test\n'); // the same file (inode) the mount shows
+    await waitFor(2, 'the new address');
+  } finally {
+    child.kill('SIGINT');
+  }
+  assert.equal(await exited, 0, err);
+  const [first, moved] = events();
+  assert.deepEqual([first!.target, first!.address, first!.reason, first!.pmtu], ['watched.test', '127.0.0.2', 'initial', 65535]);
+  assert.deepEqual([moved!.target, moved!.address, moved!.reason, moved!.previous, moved!.pmtu], ['watched.test', '127.0.0.3', 'address', 65535, 65535], JSON.stringify(moved));
+  assert.equal(moved!.detail, 'watched.test is now 127.0.0.3 (was 127.0.0.2); path MTU 65535');
 });

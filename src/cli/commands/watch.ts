@@ -28,7 +28,9 @@ At the defaults this costs about 2 probes per target per minute, plus a search e
 
 Each change is one event: when a target's PMTU is first known, lowered (reason ptb: a router said
 so; black-hole: probes above it vanish and no router says why; local-mtu: this host's own interface
-MTU dropped), raised (raise), or the target goes unreachable or comes back (unreachable, reachable).
+MTU dropped), raised (raise), a name that now resolves to another address (address: the PMTU
+is the new address's; names are resolved again at each raise timer), or the target goes
+unreachable or comes back (unreachable, reachable).
 
 Run through sudo, it opens the sockets of every method (and family) the targets may need as root,
 then gives up root for the user who ran sudo (SUDO_UID/SUDO_GID) before the first probe, as
@@ -55,7 +57,7 @@ the last minute) redrawn in place, with the latest events below it. Otherwise (a
   2026-11-30T15:47:12Z 198.18.2.2  1500 → 1400  PTB 1400 from 198.18.0.2
   2026-11-30T15:58:40Z 198.18.2.2  1400 → 1500  raise to 1500 succeeded
 JSON fields: time, target, address, family, method, pmtu (null when unknown), previous (null for a
-target's first event), reason (initial, ptb, black-hole, local-mtu, raise, unreachable, reachable),
+target's first event), reason (initial, ptb, black-hole, local-mtu, raise, address, unreachable, reachable),
 blackHole, ptbFrom (reason ptb), detail. A target that cannot be watched (unknown host, no
 permission) is reported on stderr and retried at every interval.
 
