@@ -9,7 +9,6 @@ import { Writable } from 'node:stream';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { duration, eventLine, renderTable, watchCommand } from '../../src/cli/commands/watch.js';
-import { parseTargets } from '../../src/cli/targets-file.js';
 import type { WatchEvent, WatchState } from '../../src/watch/types.js';
 
 const bin = fileURLToPath(new URL('../../bin/pathmtu.js', import.meta.url));
@@ -42,17 +41,17 @@ test('durations and the table: a black hole marked, long details cut to the widt
   assert.ok(renderTable([st], 1_065_000, 40).every((l) => l.length <= 40));
 });
 
-test('target files: several per line, comments and blank lines skipped', () => {
-  assert.deepEqual(parseTargets('# vantage A\n198.18.2.2  2001:db8::2\n\n  gw.example # the VPN\r\n'), ['198.18.2.2', '2001:db8::2', 'gw.example']);
-});
-
 test('usage errors exit 2 with one line and no stack trace', () => {
   const empty = join(dir, 'empty.txt');
   writeFileSync(empty, '# nothing\n');
+  const twoPerLine = join(dir, 'two.txt');
+  writeFileSync(twoPerLine, '# vantage A\n198.18.2.2  2001:db8::2\n');
   const cases: Array<[string[], RegExp]> = [
     [['watch'], /missing <target>/],
-    [['watch', '-f', empty], /no targets in .*empty\.txt/],
-    [['watch', '-f', join(dir, 'none.txt')], /cannot read .*none\.txt: ENOENT/],
+    [['watch', '-f', empty], /no target: .*empty\.txt holds none/],
+    [['watch', '-f', join(dir, 'none.txt')], /cannot read the target list .*none\.txt: no such file/],
+    [['watch', '-f', twoPerLine], /two\.txt:2: one target per line/],
+    [['watch', '198.18.5.0/16'], /holds 65534 hosts.*--max-targets/],
     [['watch', '--interval', '0', '127.0.0.1'], /--interval must be/],
     [['watch', '--interval', 'soon', '127.0.0.1'], /--interval must be a number of seconds/],
     [['watch', '--raise', '-1', '127.0.0.1'], /--raise/],
@@ -132,4 +131,27 @@ test('a name is resolved again at the raise timer: its new address is one \'addr
   assert.deepEqual([first!.target, first!.address, first!.reason, first!.pmtu], ['watched.test', '127.0.0.2', 'initial', 65535]);
   assert.deepEqual([moved!.target, moved!.address, moved!.reason, moved!.previous, moved!.pmtu], ['watched.test', '127.0.0.3', 'address', 65535, 65535], JSON.stringify(moved));
   assert.equal(moved!.detail, 'watched.test is now 127.0.0.3 (was 127.0.0.2); path MTU 65535');
+});
+
+test('targets from a list file, a prefix and stdin, as discover takes them: the first event of each', async () => {
+  const list = join(dir, 'watch-list.txt');
+  writeFileSync(list, '# loopback\n127.0.0.1\n\n::1   # v6 too\n');
+  const child = spawn(process.execPath, [bin, 'watch', '--json', '-m', 'udp', '--interval', '0.5', '-f', list, '127.0.0.4/31', '-'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  child.stdin.end('127.0.0.9\n');
+  let out = '';
+  let err = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const events = (): Array<Record<string, unknown>> => out.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
+  try {
+    const until = Date.now() + 15_000;
+    while (events().length < 5 && Date.now() < until && child.exitCode === null) await new Promise((r) => setTimeout(r, 50));
+  } finally {
+    child.kill('SIGINT');
+  }
+  assert.equal(await exited, 0, err);
+  const first = events();
+  assert.deepEqual(first.map((e) => e.target).sort(), ['127.0.0.1', '127.0.0.4', '127.0.0.5', '127.0.0.9', '::1'], out);
+  for (const e of first) assert.deepEqual([e.reason, e.previous], ['initial', null], JSON.stringify(e));
 });

@@ -6,7 +6,8 @@ import { Watcher, WatchTargetError } from '../../watch/watcher.js';
 import type { WatchEvent, WatchOptions, WatchState } from '../../watch/types.js';
 import { FAMILY_FLAGS, familyFlags, hostWithoutPort, parseInteger, parseSeconds } from '../args.js';
 import { EXIT_FAIL, EXIT_OK, type Command, type Io, type ParseArgsOptionsConfig } from '../command.js';
-import { readTargetsFile } from '../targets-file.js';
+import { readSources, type Source } from '../target-sources.js';
+import { expandTargets, MAX_TARGETS_LIMIT } from '../targets.js';
 import { sudoDrop } from '../../sock/privileges.js';
 
 const help = `pathmtu watch — keep path MTUs true over time and report every change
@@ -37,7 +38,9 @@ then gives up root for the user who ran sudo (SUDO_UID/SUDO_GID) before the firs
 discover does: every search and confirmation after that goes through those sockets.
 
 Options:
-  -f, --file FILE      targets from FILE, one or more per line ('#' comments; '-' for stdin)
+  -f, --file FILE      targets from FILE, one per line ('#' comments; '-' for stdin); may be repeated;
+                       prefixes (198.18.5.0/28) expand to their hosts, as in discover
+      --max-targets N  refuse more than N targets in all (default 4096)
   -i, --interval S     seconds between confirmations of each target (default 60; fractions allowed)
       --raise S        seconds after which a larger PMTU is tried (default 600, RFC 8899's
                        PMTU_RAISE_TIMER)
@@ -72,7 +75,8 @@ privilege this process lacks, 2 usage error.
 
 const options = {
   ...FAMILY_FLAGS,
-  file: { type: 'string', short: 'f' },
+  file: { type: 'string', short: 'f', multiple: true },
+  'max-targets': { type: 'string' },
   interval: { type: 'string', short: 'i' },
   raise: { type: 'string' },
   method: { type: 'string', short: 'm' },
@@ -91,16 +95,20 @@ function seconds(flag: string, text: string | undefined, max: number): number | 
 }
 
 async function run(argv: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, strict: true, allowPositionals: true, options });
-  const targets = [...positionals];
-  if (values.file !== undefined) targets.push(...readTargetsFile(values.file));
-  if (targets.length === 0) {
-    throw new UsageError(values.file !== undefined ? `no targets in ${values.file}` : 'missing <target>, e.g. pathmtu watch 192.0.2.10 (or -f FILE)');
-  }
-  for (const t of targets) hostWithoutPort(t, 'watch', (port, h) => `to probe through TCP port ${port}: pathmtu watch --method tcp -p ${port} ${h}`);
+  const { values, positionals, tokens } = parseArgs({ args: argv, strict: true, allowPositionals: true, options, tokens: true });
+  if (positionals.length === 0 && values.file === undefined) throw new UsageError('missing <target>, e.g. pathmtu watch 192.0.2.10 (or -f FILE)');
+  for (const t of positionals) if (t !== '-' && !t.includes('/')) hostWithoutPort(t, 'watch', (port, h) => `to probe through TCP port ${port}: pathmtu watch --method tcp -p ${port} ${h}`);
   const method = values.method ?? 'auto';
   if (!isMethodChoice(method)) throw new UsageError(`--method must be one of ${METHOD_CHOICES.join(', ')}; got '${values.method}'`);
   const family = familyFlags(values['4'], values['6']);
+  // Hosts, prefixes, -f lists and '-' as discover takes them: a bad line is named FILE:LINE.
+  const sources: Source[] = [];
+  for (const t of tokens) {
+    if (t.kind === 'positional') sources.push(t.value === '-' ? { kind: 'stdin' } : { kind: 'arg', text: t.value });
+    else if (t.kind === 'option' && t.name === 'file') sources.push({ kind: 'file', path: t.value! });
+  }
+  const maxTargets = parseInteger('--max-targets', values['max-targets'], 1, MAX_TARGETS_LIMIT);
+  const targets = expandTargets(await readSources(sources, io), { ...(family !== undefined ? { family } : {}), ...(maxTargets !== undefined ? { maxTargets } : {}) }).map((t) => t.target);
   const intervalS = seconds('--interval', values.interval, 86_400);
   const raiseS = seconds('--raise', values.raise, 7 * 86_400);
   const max = parseInteger('--max', values.max, 68, 65575);
