@@ -1,7 +1,7 @@
 // pathmtu watch's rendering and arguments: event lines, the live table (redrawn in place on a
 // terminal, here a fake one watching loopback), target files, and usage errors (exit 2, one line).
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +14,29 @@ import type { WatchEvent, WatchState } from '../../src/watch/types.js';
 const bin = fileURLToPath(new URL('../../bin/pathmtu.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'pathmtu-watch-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
+
+/** A `pathmtu watch --json` child: its NDJSON events so far, and a bounded wait for the n-th. */
+function ndjsonChild(child: ChildProcess): { child: ChildProcess; exited: Promise<number | null>; events(): Array<Record<string, unknown>>; err(): string; waitFor(n: number, what: string): Promise<void> } {
+  let out = '';
+  let err = '';
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const events = (): Array<Record<string, unknown>> => out.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
+  return {
+    child,
+    exited,
+    events,
+    err: () => err,
+    async waitFor(n, what) {
+      const until = Date.now() + 15_000;
+      while (events().length < n) {
+        if (Date.now() > until || child.exitCode !== null) throw new Error(`${what}: ${out} ${err}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
+  };
+}
 
 const ev = (over: Partial<WatchEvent>): WatchEvent => ({
   time: '2026-11-30T15:40:02.123Z', target: '198.18.2.2', address: '198.18.2.2', family: 4, method: 'icmp',
@@ -105,29 +128,16 @@ test('a name is resolved again at the raise timer: its new address is one \'addr
     'mount --bind "$HOSTS" /etc/hosts',
     'exec "$NODE" "$BIN" watch --json -m icmp -4 --interval 0.2 --raise 1 watched.test',
   ].join('; ');
-  const child = spawn('unshare', ['--net', '--mount', 'sh', '-c', script], { env: { ...process.env, HOSTS: hosts, NODE: process.execPath, BIN: bin }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const events = (): Array<Record<string, unknown>> => out.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
-  const waitFor = async (n: number, what: string): Promise<void> => {
-    const until = Date.now() + 15_000;
-    while (events().length < n) {
-      if (Date.now() > until) throw new Error(`${what}: ${out} ${err}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  };
+  const w = ndjsonChild(spawn('unshare', ['--net', '--mount', 'sh', '-c', script], { env: { ...process.env, HOSTS: hosts, NODE: process.execPath, BIN: bin }, stdio: ['ignore', 'pipe', 'pipe'] }));
   try {
-    await waitFor(1, 'first event');
+    await w.waitFor(1, 'first event');
     writeFileSync(hosts, '127.0.0.3 watched.test\n'); // the same file (inode) the mount shows
-    await waitFor(2, 'the new address');
+    await w.waitFor(2, 'the new address');
   } finally {
-    child.kill('SIGINT');
+    w.child.kill('SIGINT');
   }
-  assert.equal(await exited, 0, err);
-  const [first, moved] = events();
+  assert.equal(await w.exited, 0, w.err());
+  const [first, moved] = w.events();
   assert.deepEqual([first!.target, first!.address, first!.reason, first!.pmtu], ['watched.test', '127.0.0.2', 'initial', 65535]);
   assert.deepEqual([moved!.target, moved!.address, moved!.reason, moved!.previous, moved!.pmtu], ['watched.test', '127.0.0.3', 'address', 65535, 65535], JSON.stringify(moved));
   assert.equal(moved!.detail, 'watched.test is now 127.0.0.3 (was 127.0.0.2); path MTU 65535');
@@ -137,21 +147,15 @@ test('targets from a list file, a prefix and stdin, as discover takes them: the 
   const list = join(dir, 'watch-list.txt');
   writeFileSync(list, '# loopback\n127.0.0.1\n\n::1   # v6 too\n');
   const child = spawn(process.execPath, [bin, 'watch', '--json', '-m', 'udp', '--interval', '0.5', '-f', list, '127.0.0.4/31', '-'], { stdio: ['pipe', 'pipe', 'pipe'] });
-  child.stdin.end('127.0.0.9\n');
-  let out = '';
-  let err = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const events = (): Array<Record<string, unknown>> => out.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
+  child.stdin!.end('127.0.0.9\n');
+  const w = ndjsonChild(child);
   try {
-    const until = Date.now() + 15_000;
-    while (events().length < 5 && Date.now() < until && child.exitCode === null) await new Promise((r) => setTimeout(r, 50));
+    await w.waitFor(5, 'the first event of each target');
   } finally {
     child.kill('SIGINT');
   }
-  assert.equal(await exited, 0, err);
-  const first = events();
-  assert.deepEqual(first.map((e) => e.target).sort(), ['127.0.0.1', '127.0.0.4', '127.0.0.5', '127.0.0.9', '::1'], out);
+  assert.equal(await w.exited, 0, w.err());
+  const first = w.events();
+  assert.deepEqual(first.map((e) => e.target).sort(), ['127.0.0.1', '127.0.0.4', '127.0.0.5', '127.0.0.9', '::1'], JSON.stringify(first));
   for (const e of first) assert.deepEqual([e.reason, e.previous], ['initial', null], JSON.stringify(e));
 });
