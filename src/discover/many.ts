@@ -60,7 +60,8 @@ export async function* discoverMany(targets: Iterable<ManyTarget> | AsyncIterabl
   const engine = ratePps !== undefined ? new Engine({ ratePps, pool: defaultEngine().pool }) : defaultEngine();
   // Targets finishing one after another keep the sockets open for the next ones.
   const releasePool = engine.pool.keepAlive();
-  const held = onSocketsOpen ? leaseUpFront(engine.pool, options.family !== undefined ? [options.family] : [4, 6], options.method, options.port) : [];
+  const port = options.port !== undefined ? { port: options.port } : {};
+  const held = onSocketsOpen ? leaseUpFront(options.family !== undefined ? [options.family] : [4, 6], options.method, (family, method) => engine.pool.acquire({ method, family, ...port })) : [];
   try {
     onSocketsOpen?.();
   } catch (err) {

@@ -3,7 +3,7 @@ import { createProber, METHODS } from '../probe/index.js';
 import type { MethodName } from '../probe/outcome.js';
 import type { Family } from '../wire/facts.js';
 import type { Prober } from '../probe/prober.js';
-import type { Lease, ProberPool } from '../engine/pool.js';
+import type { Lease } from '../engine/pool.js';
 
 /**
  * auto: raw ICMP echo first (round trip, and echo replies are not rate-limited like the port-unreachable
@@ -22,19 +22,25 @@ export function openMethod(method: MethodName, family: Family, opts: { port?: nu
 /**
  * Lease, up front, the prober of every method a run may use in each family (the one method asked
  * for, or auto's order; icmp-dgram only where raw icmp is not allowed), so that runs started later
- * find them open in the pool and need no privilege. A method that cannot open here (no privilege,
- * no IPv6) is skipped: the run that needs it reports why.
+ * find them open in the pool and need no privilege. `acquire` leases one (default: from `pool`); a
+ * method that cannot open here (no privilege, no IPv6) is skipped and handed to `onFail` (`alone`:
+ * it was the only method asked for): the run that needs it reports why.
  */
-export function leaseUpFront(pool: ProberPool, families: readonly Family[], method: MethodName | 'auto' | undefined, port: number | undefined): Lease[] {
+export function leaseUpFront(
+  families: Iterable<Family>,
+  method: MethodName | 'auto' | undefined,
+  acquire: (family: Family, method: MethodName) => Lease,
+  onFail?: (err: unknown, alone: boolean) => void,
+): Lease[] {
   const held: Lease[] = [];
   for (const family of families) {
     const order = method === undefined || method === 'auto' ? methodOrder(family) : [method];
     for (const m of order) {
       if (m === 'icmp-dgram' && held.some((l) => l.prober.method === 'icmp' && l.prober.family === family)) continue;
       try {
-        held.push(pool.acquire({ method: m, family, ...(port !== undefined ? { port } : {}) }));
-      } catch {
-        // not available to this process: the targets' own runs say so
+        held.push(acquire(family, m));
+      } catch (err) {
+        onFail?.(err, order.length === 1);
       }
     }
   }

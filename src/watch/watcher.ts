@@ -14,7 +14,7 @@
 // for the probe rate): no closures, no history arrays, no timer.
 import { EventEmitter } from 'node:events';
 import { discover, type DiscoverOptions, type DiscoverResult } from '../discover/discover.js';
-import { methodOrder } from '../discover/methods.js';
+import { leaseUpFront } from '../discover/methods.js';
 import { interfaceMtu } from '../discover/local-mtu.js';
 import { Engine, defaultEngine, processPool } from '../engine/engine.js';
 import type { Lease } from '../engine/pool.js';
@@ -252,18 +252,9 @@ export class Watcher extends EventEmitter implements WatcherApi {
         families.add(6);
       }
     }
-    for (const family of families) {
-      const methods = o.method === undefined || o.method === 'auto' ? methodOrder(family) : [o.method];
-      for (const method of methods) {
-        // icmp-dgram sends the same echo requests as icmp (discover skips it when icmp is open).
-        if (method === 'icmp-dgram' && this.#leases.has(`${family}/icmp`)) continue;
-        try {
-          this.#lease(family, method);
-        } catch (err) {
-          if (!(err instanceof PermissionError) && methods.length === 1 && this.listenerCount('error') > 0) this.emit('error', err);
-        }
-      }
-    }
+    leaseUpFront(families, o.method, (family, method) => this.#lease(family, method), (err, alone) => {
+      if (!(err instanceof PermissionError) && alone && this.listenerCount('error') > 0) this.emit('error', err);
+    });
   }
 
   #lease(family: Family, method: MethodName): Lease {
