@@ -1,5 +1,6 @@
 // pathmtu serve's configuration: modules (how to probe) and the allow list (what may be probed).
 // YAML in, a validated ServeConfig out; every problem is a ConfigError naming the field.
+import { DEFAULT_INTERVAL_S, DEFAULT_RAISE_S } from '../watch/machine.js';
 import { METHOD_CHOICES, isMethodChoice } from '../probe/outcome.js';
 import { BlockList, isIP } from 'node:net';
 import { parse as parseYaml } from 'yaml';
@@ -32,7 +33,7 @@ export interface WatchConfig {
   raiseS: number;
 }
 
-export const WATCH_DEFAULTS = { module: 'default', intervalS: 60, raiseS: 600 } as const;
+export const WATCH_DEFAULTS = { module: 'default', intervalS: DEFAULT_INTERVAL_S, raiseS: DEFAULT_RAISE_S } as const;
 /** More watched targets than this is a config mistake (each costs probes and memory). */
 export const MAX_WATCHED = 100_000;
 

@@ -430,20 +430,7 @@ export class Watcher extends EventEmitter implements WatcherApi {
     e.family = result.family;
     e.method = result.method;
     e.lastError = undefined;
-    e.machine.searchDone(
-      {
-        family: result.family,
-        pmtu: result.pmtu,
-        exact: result.exact,
-        blackHole: result.blackHole,
-        unreachable: result.unreachable,
-        localMtu: result.localMtu,
-        ptbs: result.ptbs,
-        ...(result.blackHoleAbove !== undefined ? { blackHoleAbove: result.blackHoleAbove } : {}),
-        ...(result.reason !== undefined ? { reason: result.reason } : {}),
-      },
-      this.#engine.scheduler.now(),
-    );
+    e.machine.searchDone(result, this.#engine.scheduler.now()); // a DiscoverResult is a SearchOutcome
     this.#wake(e);
   }
 

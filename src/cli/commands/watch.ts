@@ -1,4 +1,5 @@
 // pathmtu watch <targets...> | -f FILE: keep path MTUs true over time and report each change.
+import { DEFAULT_INTERVAL_S, DEFAULT_RAISE_S } from '../../watch/machine.js';
 import { parseArgs } from 'node:util';
 import { PermissionError, UsageError } from '../../errors.js';
 import { METHOD_CHOICES, isMethodChoice } from '../../probe/outcome.js';
@@ -242,8 +243,8 @@ class LiveTable {
   private draw(final = false): void {
     const width = Math.max(40, (this.io.stdout.columns ?? 120) - 1);
     const states = this.watcher.states();
-    const interval = this.opts.intervalS ?? 60;
-    const raise = this.opts.raiseS ?? 600;
+    const interval = this.opts.intervalS ?? DEFAULT_INTERVAL_S;
+    const raise = this.opts.raiseS ?? DEFAULT_RAISE_S;
     const title = `pathmtu watch: ${states.length} target${states.length === 1 ? '' : 's'}, confirm every ${interval} s, raise after ${raise} s${final ? '' : '   (Ctrl-C to quit)'}`;
     const body = [title.slice(0, width), '', ...renderTable(states, Date.now(), width)];
     if (this.recent.length > 0) body.push('', ...this.recent.map((l) => l.slice(0, width)));
